@@ -1,0 +1,28 @@
+# Every target installs what is missing (Debian 12 packages) and builds what it needs first.
+BUILD_DIR ?= build
+PYTHON    := /usr/bin/python3
+APP       ?= flask
+JOBS      ?= 2
+
+.PHONY: all deps build demo test format clean
+
+all: build
+
+deps:
+	@sh packaging/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGANTRY_PYTHON=$(PYTHON) > /dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+demo: build
+	$(PYTHON) tools/demo.py $(APP)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD_DIR)

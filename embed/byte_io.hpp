@@ -1,0 +1,28 @@
+// The two ends of a request as the WSGI bridge sees them: where the body comes from and
+// where the response goes. The server implements them over a socket; the bridge never
+// sees a file descriptor, so it can be driven from anything that moves bytes.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <system_error>
+
+namespace gantry::embed {
+
+class byte_source {
+public:
+    virtual ~byte_source() = default;
+    // Blocks until some bytes are there; returns how many were read, 0 at end of stream.
+    // Sets `ec` on a timeout or a reset. Called without the GIL.
+    virtual std::size_t read_some(std::span<std::byte> into, std::error_code& ec) = 0;
+};
+
+class byte_sink {
+public:
+    virtual ~byte_sink() = default;
+    // Writes every byte of every buffer, in order, or sets `ec`. Called without the GIL.
+    virtual void write(std::span<const std::span<const std::byte>> buffers,
+                       std::error_code& ec) = 0;
+};
+
+}  // namespace gantry::embed

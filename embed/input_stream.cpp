@@ -1,0 +1,147 @@
+#include "embed/input_stream.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <pybind11/stl.h>
+
+#include "embed/python_error.hpp"
+
+namespace py = pybind11;
+
+namespace gantry::embed {
+namespace {
+
+constexpr std::size_t read_ahead = 64 * 1024;
+
+}  // namespace
+
+void input_stream::read_exact(char* into, std::size_t n) {
+    if (source_ == nullptr) {
+        raise_os_error("wsgi.input read after the request ended");
+    }
+    std::error_code ec;
+    std::size_t got = 0;
+    {
+        py::gil_scoped_release nogil;
+        while (got < n && !ec) {
+            const std::size_t k = source_->read_some(
+                std::span(reinterpret_cast<std::byte*>(into) + got, n - got), ec);
+            if (k == 0 && !ec) {
+                break;
+            }
+            got += k;
+        }
+    }
+    remaining_ -= got;
+    if (ec) {
+        raise_os_error("error reading the request body: " + ec.message());
+    }
+    if (got < n) {
+        raise_os_error("the client closed the connection before sending the whole body");
+    }
+}
+
+bool input_stream::fill() {
+    if (remaining_ == 0) {
+        return false;
+    }
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    const std::size_t old_size = buf_.size();
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(read_ahead, remaining_));
+    buf_.resize(old_size + n);
+    try {
+        read_exact(buf_.data() + old_size, n);
+    } catch (...) {
+        buf_.resize(old_size);
+        throw;
+    }
+    return true;
+}
+
+py::bytes input_stream::read(py::ssize_t size) {
+    std::uint64_t n = available();
+    if (size >= 0) {
+        n = std::min<std::uint64_t>(n, static_cast<std::uint64_t>(size));
+    }
+    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<py::ssize_t>(n));
+    if (raw == nullptr) {
+        throw py::error_already_set();
+    }
+    auto result = py::reinterpret_steal<py::bytes>(raw);
+    char* out = PyBytes_AS_STRING(raw);
+    const std::size_t from_buffer = std::min<std::size_t>(buffered(), n);
+    std::memcpy(out, buf_.data() + pos_, from_buffer);
+    pos_ += from_buffer;
+    if (n > from_buffer) {
+        read_exact(out + from_buffer, n - from_buffer);
+    }
+    return result;
+}
+
+py::bytes input_stream::readline(py::ssize_t size) {
+    const std::size_t limit = size < 0 ? SIZE_MAX : static_cast<std::size_t>(size);
+    std::size_t scanned = 0;
+    for (;;) {
+        const std::size_t end = pos_ + std::min(buffered(), limit);
+        const std::size_t nl = buf_.find('\n', pos_ + scanned);
+        if (nl != std::string::npos && nl < end) {
+            py::bytes line(buf_.data() + pos_, nl + 1 - pos_);
+            pos_ = nl + 1;
+            return line;
+        }
+        if (buffered() >= limit || remaining_ == 0) {
+            py::bytes line(buf_.data() + pos_, end - pos_);
+            pos_ = end;
+            return line;
+        }
+        scanned = buffered();
+        fill();
+    }
+}
+
+py::list input_stream::readlines(py::ssize_t hint) {
+    py::list lines;
+    std::size_t total = 0;
+    for (;;) {
+        py::bytes line = readline();
+        const auto n = static_cast<std::size_t>(PyBytes_GET_SIZE(line.ptr()));
+        if (n == 0) {
+            break;
+        }
+        lines.append(std::move(line));
+        total += n;
+        if (hint > 0 && total >= static_cast<std::size_t>(hint)) {
+            break;
+        }
+    }
+    return lines;
+}
+
+void bind_input_stream(py::module_& m) {
+    using opt_size = std::optional<py::ssize_t>;
+    py::class_<input_stream>(m, "Input", "wsgi.input: the request body, streamed")
+        // None means "no limit", as for io objects.
+        .def(
+            "read", [](input_stream& self, opt_size n) { return self.read(n.value_or(-1)); },
+            py::arg("size") = py::none())
+        .def(
+            "readline",
+            [](input_stream& self, opt_size n) { return self.readline(n.value_or(-1)); },
+            py::arg("size") = py::none())
+        .def(
+            "readlines",
+            [](input_stream& self, opt_size n) { return self.readlines(n.value_or(-1)); },
+            py::arg("hint") = py::none())
+        .def("__iter__", [](py::object self) { return self; })
+        .def("__next__", [](input_stream& self) {
+            py::bytes line = self.readline();
+            if (PyBytes_GET_SIZE(line.ptr()) == 0) {
+                throw py::stop_iteration();
+            }
+            return line;
+        });
+}
+
+}  // namespace gantry::embed

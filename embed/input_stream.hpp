@@ -1,0 +1,47 @@
+// wsgi.input: the request body, read from the connection as the application asks for it
+// (never buffered whole), CONTENT_LENGTH bytes at most, with the GIL released while waiting.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "embed/byte_io.hpp"
+
+namespace gantry::embed {
+
+class input_stream {
+public:
+    input_stream(byte_source* source, std::uint64_t content_length)
+        : source_(source), remaining_(content_length) {}
+
+    // PEP 3333 / io.RawIOBase semantics: a negative size (or none) reads to the end of the
+    // body; at the end, b"".
+    pybind11::bytes read(pybind11::ssize_t size = -1);
+    pybind11::bytes readline(pybind11::ssize_t size = -1);
+    pybind11::list readlines(pybind11::ssize_t hint = -1);
+
+    // The request is over: later reads (from an app that kept the object) see end of stream.
+    void detach() noexcept {
+        source_ = nullptr;
+        remaining_ = 0;
+    }
+
+private:
+    std::size_t buffered() const noexcept { return buf_.size() - pos_; }
+    std::uint64_t available() const noexcept { return buffered() + remaining_; }
+    // Reads up to `n` more bytes of body straight into `into`, releasing the GIL.
+    void read_exact(char* into, std::size_t n);
+    // Appends the next piece of the body to the line buffer; false at the end of the body.
+    bool fill();
+
+    byte_source* source_;
+    std::uint64_t remaining_;  // body bytes not yet taken from the source
+    std::string buf_;          // read ahead for readline(); consumed from pos_
+    std::size_t pos_ = 0;
+};
+
+void bind_input_stream(pybind11::module_& m);
+
+}  // namespace gantry::embed

@@ -1,0 +1,80 @@
+#include "embed/interpreter.hpp"
+
+#include <pybind11/embed.h>
+
+#include "embed/input_stream.hpp"
+#include "embed/response_writer.hpp"
+
+namespace py = pybind11;
+
+// The `gantry` module holds the types the bridge hands to applications. It lives in this
+// file so that linking the interpreter always links its registration.
+PYBIND11_EMBEDDED_MODULE(gantry, m) {
+    m.doc() = "Gantry's embedded module: the WSGI bridge's types.";
+    gantry::embed::bind_input_stream(m);
+    gantry::embed::bind_response_writer(m);
+}
+
+namespace gantry::embed {
+
+struct interpreter::impl {
+    std::unique_ptr<py::scoped_interpreter> python;
+    PyThreadState* saved = nullptr;  // this thread's state while the GIL is released
+};
+
+namespace {
+
+PyConfig make_config() {
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    // Signals belong to the master's loop; Python's handlers would swallow SIGINT.
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    // print() from the app reaches the log at once, as operators expect.
+    config.buffered_stdio = 0;
+    // sys.executable and sys.prefix as for the interpreter we were built against.
+    PyConfig_SetBytesString(&config, &config.program_name, GANTRY_PYTHON_EXECUTABLE);
+    return config;
+}
+
+}  // namespace
+
+interpreter::interpreter(const interpreter_config& config) : impl_(std::make_unique<impl>()) {
+    PyConfig py_config = make_config();
+    impl_->python = std::make_unique<py::scoped_interpreter>(&py_config, 0, nullptr, false);
+    {
+        py::list sys_path = py::module_::import("sys").attr("path");
+        for (auto it = config.python_path.rbegin(); it != config.python_path.rend(); ++it) {
+            sys_path.insert(0, py::str(*it));
+        }
+        py::module_::import("gantry");
+    }
+    impl_->saved = PyEval_SaveThread();
+}
+
+interpreter::~interpreter() {
+    PyEval_RestoreThread(impl_->saved);
+    impl_->python.reset();
+}
+
+void interpreter::before_fork() {
+    PyEval_RestoreThread(impl_->saved);
+    PyOS_BeforeFork();
+}
+
+void interpreter::after_fork_in_parent() {
+    PyOS_AfterFork_Parent();
+    impl_->saved = PyEval_SaveThread();
+}
+
+void interpreter::after_fork_in_child() {
+    PyOS_AfterFork_Child();
+    impl_->saved = PyEval_SaveThread();
+}
+
+void interpreter::freeze_gc() {
+    py::gil_scoped_acquire gil;
+    py::module_::import("gc").attr("freeze")();
+}
+
+}  // namespace gantry::embed

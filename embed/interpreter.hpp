@@ -1,0 +1,39 @@
+// The process's one CPython interpreter. Configured once, with Python's own signal handlers
+// off (the master owns signals). Between calls the GIL is released, so every embed entry
+// point may be called from any thread without holding it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gantry::embed {
+
+struct interpreter_config {
+    // Prepended to sys.path, in order (--pythonpath entries, then the working directory).
+    std::vector<std::string> python_path;
+};
+
+class interpreter {
+public:
+    explicit interpreter(const interpreter_config& config);
+    ~interpreter();
+    interpreter(const interpreter&) = delete;
+    interpreter& operator=(const interpreter&) = delete;
+
+    // Bracket fork() so that Python's locks and thread states stay consistent in both
+    // processes (PyOS_BeforeFork and friends). Called by the one place that forks.
+    void before_fork();
+    void after_fork_in_parent();
+    void after_fork_in_child();
+
+    // Moves everything imported so far out of the cyclic GC's reach, so that collections
+    // in the workers do not touch (and un-share) the pages the master filled before forking.
+    void freeze_gc();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace gantry::embed

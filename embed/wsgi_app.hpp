@@ -1,0 +1,56 @@
+// The loaded WSGI application and the bridge that calls it for one request: environ in,
+// status, headers and body out, close() on every path. An application failure never
+// escapes as an exception: it becomes a 500 (or an aborted response) and a message.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "embed/byte_io.hpp"
+#include "protocol/request_head.hpp"
+
+namespace gantry::embed {
+
+struct app_spec {
+    std::string module;  // "pkg.mod", imported from sys.path
+    std::string wsgi_file;  // or a file path, loaded as a module
+    std::string callable = "application";
+};
+
+struct wsgi_settings {
+    bool multithread = false;
+    bool multiprocess = false;
+};
+
+enum class outcome {
+    ok,
+    app_error,         // the app failed before sending anything: the client got a 500
+    response_aborted,  // the app failed after the head was sent: the response is cut short
+    client_gone,       // the client closed the connection while we wrote or read
+};
+
+struct call_result {
+    outcome result = outcome::ok;
+    int status = 0;
+    std::uint64_t bytes_sent = 0;
+    std::string message;  // the traceback or cause when result != ok
+};
+
+class wsgi_app {
+public:
+    // Imports the application; throws app_load_error with the traceback. Needs an interpreter.
+    wsgi_app(const app_spec& spec, const wsgi_settings& settings);
+    ~wsgi_app();
+    wsgi_app(const wsgi_app&) = delete;
+    wsgi_app& operator=(const wsgi_app&) = delete;
+
+    // Calls the application for one request. Takes the GIL itself; releases it around I/O.
+    call_result handle(const protocol::request_head& head, byte_source& body, byte_sink& out);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace gantry::embed

@@ -1,0 +1,71 @@
+#include "protocol/response_head.hpp"
+
+#include "protocol/errc.hpp"
+
+namespace gantry::protocol {
+namespace {
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+bool is_tchar(char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) {
+        return true;
+    }
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+bool response_head::valid_status(std::string_view status) noexcept {
+    // PEP 3333: "a status code and a reason phrase, in that order and separated by a
+    // single space, with no surrounding whitespace or other characters".
+    if (status.size() < 4 || !is_digit(status[0]) || !is_digit(status[1]) ||
+        !is_digit(status[2]) || status[3] != ' ') {
+        return false;
+    }
+    return valid_value(status.substr(4));
+}
+
+bool response_head::valid_name(std::string_view name) noexcept {
+    if (name.empty()) {
+        return false;
+    }
+    for (char c : name) {
+        if (!is_tchar(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool response_head::valid_value(std::string_view value) noexcept {
+    return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::error_code response_head::start(std::string_view protocol, std::string_view status) {
+    buf_.clear();
+    status_code_ = 0;
+    if (!valid_status(status)) {
+        return errc::invalid_status;
+    }
+    status_code_ = (status[0] - '0') * 100 + (status[1] - '0') * 10 + (status[2] - '0');
+    buf_.append(protocol).append(" ").append(status).append("\r\n");
+    return {};
+}
+
+std::error_code response_head::add(std::string_view name, std::string_view value) {
+    if (!valid_name(name) || !valid_value(value)) {
+        return errc::invalid_header;
+    }
+    buf_.append(name).append(": ").append(value).append("\r\n");
+    return {};
+}
+
+std::string_view response_head::finish() {
+    buf_.append("\r\n");
+    return buf_;
+}
+
+}  // namespace gantry::protocol

@@ -1,0 +1,47 @@
+// gantry: argv → options → master. Setup failures are one line on stderr and an exit code
+// that tells them apart (as gunicorn does): 2 configuration, 4 application import, 1 other.
+#include <signal.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "embed/app_load_error.hpp"
+#include "server/options/config_error.hpp"
+#include "server/options/load_options.hpp"
+#include "server/options/option_table.hpp"
+#include "server/run.hpp"
+
+namespace {
+
+constexpr int exit_config = 2;
+constexpr int exit_app_load = 4;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Python is embedded without its signal handlers, so nothing else ignores SIGPIPE:
+    // a write to a vanished client must be an error code, not a dead worker.
+    signal(SIGPIPE, SIG_IGN);
+    using namespace gantry;
+    try {
+        const server::options o = server::load_options(argc, argv);
+        if (o.help) {
+            fmt::print("{}", server::usage_text());
+            return 0;
+        }
+        if (o.version) {
+            fmt::print("gantry {}\n", GANTRY_VERSION);
+            return 0;
+        }
+        return server::run(o);
+    } catch (const server::config_error& e) {
+        fmt::print(stderr, "gantry: {}\n", e.what());
+        return exit_config;
+    } catch (const embed::app_load_error& e) {
+        fmt::print(stderr, "gantry: {}\n", e.what());
+        return exit_app_load;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "gantry: {}\n", e.what());
+        return 1;
+    }
+}

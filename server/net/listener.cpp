@@ -1,0 +1,120 @@
+#include "server/net/listener.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <stdexcept>
+#include <utility>
+
+#include "server/net/socket_options.hpp"
+
+namespace gantry::server {
+namespace {
+
+[[noreturn]] void fail(const listen_address& a, std::string_view what, int err) {
+    throw std::runtime_error(fmt::format("--socket {}: {}: {}", a.text, what, std::strerror(err)));
+}
+
+int bind_tcp(const listen_address& a) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    // ":PORT" means every IPv4 interface, as in uWSGI.
+    const std::string host = a.host.empty() ? "0.0.0.0" : a.host;
+    const std::string port = std::to_string(a.port);
+    if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+        throw std::runtime_error(fmt::format("--socket {}: {}", a.text, gai_strerror(rc)));
+    }
+    int err = 0;
+    for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+        const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        const int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            freeaddrinfo(found);
+            return fd;
+        }
+        err = errno;
+        close(fd);
+    }
+    freeaddrinfo(found);
+    fail(a, "cannot bind", err);
+}
+
+// A socket file left by a gantry that died is replaced; one that still answers is not.
+void remove_stale_socket(const listen_address& a, const sockaddr_un& sun) {
+    struct stat st{};
+    if (lstat(a.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        return;
+    }
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool alive = connect(probe, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0;
+    close(probe);
+    if (alive) {
+        fail(a, "cannot bind", EADDRINUSE);
+    }
+    unlink(a.path.c_str());
+}
+
+int bind_unix(const listen_address& a) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (a.path.size() >= sizeof sun.sun_path) {
+        fail(a, "path too long for a unix socket", ENAMETOOLONG);
+    }
+    std::memcpy(sun.sun_path, a.path.c_str(), a.path.size() + 1);
+    remove_stale_socket(a, sun);
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fail(a, "cannot create socket", errno);
+    }
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
+        const int err = errno;
+        close(fd);
+        fail(a, "cannot bind", err);
+    }
+    // Design default (--chmod-socket 660): the front's group may connect, others not.
+    chmod(a.path.c_str(), 0660);
+    return fd;
+}
+
+}  // namespace
+
+listener::listener(const listen_address& address, int backlog, int io_timeout)
+    : address_(address) {
+    fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_) : bind_unix(address_);
+    if (::listen(fd_, backlog) != 0) {
+        const int err = errno;
+        close(fd_);
+        fd_ = -1;
+        fail(address_, "cannot listen", err);
+    }
+    set_io_timeout(fd_, io_timeout);
+}
+
+listener::listener(listener&& other) noexcept
+    : address_(std::move(other.address_)), fd_(std::exchange(other.fd_, -1)) {}
+
+listener::~listener() {
+    if (fd_ < 0) {
+        return;
+    }
+    close(fd_);
+    if (address_.type == listen_address::kind::unix_path) {
+        unlink(address_.path.c_str());
+    }
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,31 @@
+// A bound, listening socket made by the master and inherited by every worker. The master's
+// copy removes its unix socket file when destroyed.
+#pragma once
+
+#include <string>
+
+#include "server/net/listen_address.hpp"
+
+namespace gantry::server {
+
+class listener {
+public:
+    // Binds and listens; throws std::runtime_error naming the address and the cause.
+    // `io_timeout` seconds become the read/write timeout every accepted connection inherits.
+    listener(const listen_address& address, int backlog, int io_timeout);
+    ~listener();
+    listener(listener&& other) noexcept;
+    listener& operator=(listener&&) = delete;
+    listener(const listener&) = delete;
+
+    int fd() const noexcept { return fd_; }
+    const std::string& name() const noexcept { return address_.text; }
+    // Whether accepted connections get the listener's timeouts from the kernel (TCP only).
+    bool passes_timeouts() const noexcept { return address_.type == listen_address::kind::tcp; }
+
+private:
+    listen_address address_;
+    int fd_ = -1;
+};
+
+}  // namespace gantry::server

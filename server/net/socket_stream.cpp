@@ -1,0 +1,83 @@
+#include "server/net/socket_stream.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace gantry::server {
+namespace {
+
+// A read or write that hit SO_RCVTIMEO / SO_SNDTIMEO reports EAGAIN: call it a timeout.
+std::error_code io_error(int err) {
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+        return std::make_error_code(std::errc::timed_out);
+    }
+    return {err, std::generic_category()};
+}
+
+}  // namespace
+
+std::size_t socket_stream::read_some(std::span<std::byte> into, std::error_code& ec) {
+    if (!pending_.empty()) {
+        const std::size_t n = std::min(into.size(), pending_.size());
+        std::memcpy(into.data(), pending_.data(), n);
+        pending_ = pending_.subspan(n);
+        return n;
+    }
+    for (;;) {
+        const ssize_t n = recv(fd_, into.data(), into.size(), 0);
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            ec = io_error(errno);
+            return 0;
+        }
+    }
+}
+
+void socket_stream::write(std::span<const std::span<const std::byte>> buffers,
+                          std::error_code& ec) {
+    constexpr std::size_t max_parts = 8;  // the bridge sends head + one chunk at a time
+    if (buffers.size() > max_parts) {
+        ec = std::make_error_code(std::errc::argument_list_too_long);
+        return;
+    }
+    iovec iov[max_parts];
+    std::size_t count = 0;
+    for (const auto& b : buffers) {
+        if (!b.empty()) {
+            iov[count++] = {const_cast<std::byte*>(b.data()), b.size()};
+        }
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    while (msg.msg_iovlen > 0) {
+        // MSG_NOSIGNAL: a client that went away is an error code here, never a SIGPIPE.
+        ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ec = io_error(errno);
+            return;
+        }
+        // Skip what was sent; a partial write leaves the rest of the current part.
+        while (n > 0 && msg.msg_iovlen > 0) {
+            const std::size_t step = std::min<std::size_t>(n, msg.msg_iov->iov_len);
+            msg.msg_iov->iov_base = static_cast<char*>(msg.msg_iov->iov_base) + step;
+            msg.msg_iov->iov_len -= step;
+            n -= static_cast<ssize_t>(step);
+            if (msg.msg_iov->iov_len == 0) {
+                ++msg.msg_iov;
+                --msg.msg_iovlen;
+            }
+        }
+    }
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,51 @@
+#include "server/options/load_options.hpp"
+
+#include <algorithm>
+
+#include "server/options/cli_parser.hpp"
+#include "server/options/config_error.hpp"
+#include "server/options/yaml_loader.hpp"
+
+namespace gantry::server {
+namespace {
+
+bool given(const std::vector<assignment>& list, const option_def* def) {
+    return std::any_of(list.begin(), list.end(), [def](const assignment& a) { return a.def == def; });
+}
+
+void check_runnable(const options& o) {
+    if (o.module.empty() && o.wsgi_file.empty()) {
+        throw config_error("no application: give --module MOD[:CALLABLE] or --wsgi-file PATH");
+    }
+    if (!o.module.empty() && !o.wsgi_file.empty()) {
+        throw config_error("--module and --wsgi-file: give one of them, not both");
+    }
+    if (o.sockets.empty()) {
+        throw config_error("no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock)");
+    }
+}
+
+}  // namespace
+
+options load_options(int argc, const char* const* argv) {
+    const std::vector<assignment> cli = parse_command_line(argc, argv);
+    options o;
+    store_all(o, cli);  // first pass: learn --yaml (and --help) before reading the file
+    if (o.help || o.version) {
+        return o;
+    }
+    if (!o.yaml.empty()) {
+        std::vector<assignment> file = load_yaml(o.yaml);
+        // The command line wins: a repeatable option given there replaces the file's list.
+        std::erase_if(file, [&cli](const assignment& a) { return given(cli, a.def); });
+        const std::string yaml = o.yaml;
+        o = options{};
+        store_all(o, file);
+        store_all(o, cli);
+        o.yaml = yaml;
+    }
+    check_runnable(o);
+    return o;
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,164 @@
+#include "server/options/option_table.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <stdexcept>
+#include <vector>
+
+namespace gantry::server {
+namespace {
+
+long long parse_number(std::string_view value, long long min, long long max) {
+    long long n = 0;
+    const char* last = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), last, n);
+    if (value.empty() || ec != std::errc{} || ptr != last || n < min || n > max) {
+        throw std::invalid_argument(fmt::format("expected a whole number from {} to {}", min, max));
+    }
+    return n;
+}
+
+void non_empty(std::string_view value) {
+    if (value.empty()) {
+        throw std::invalid_argument("expected a value");
+    }
+}
+
+// "pkg.mod:callable" sets both; "pkg.mod" leaves the callable to --callable.
+void store_module(options& o, std::string_view value) {
+    non_empty(value);
+    const auto colon = value.find(':');
+    o.module = std::string(value.substr(0, colon));
+    if (colon != std::string_view::npos) {
+        o.callable = std::string(value.substr(colon + 1));
+        if (o.module.empty() || o.callable.empty()) {
+            throw std::invalid_argument("expected MODULE or MODULE:CALLABLE");
+        }
+    }
+}
+
+const std::vector<option_def>& rows() {
+    static const std::vector<option_def> table = {
+        {"module", "w module", value_type::text, false,
+         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)",
+         store_module},
+        {"wsgi-file", "file", value_type::path, false, "load the WSGI app from a Python file",
+         [](options& o, std::string_view v) { non_empty(v); o.wsgi_file = v; }},
+        {"callable", "", value_type::text, false, "name of the WSGI callable (default: application)",
+         [](options& o, std::string_view v) { non_empty(v); o.callable = v; }},
+        {"chdir", "", value_type::path, false, "change to this directory before loading the app",
+         [](options& o, std::string_view v) { non_empty(v); o.chdir = v; }},
+        {"pythonpath", "pp", value_type::path, true, "add a directory to sys.path (repeatable)",
+         [](options& o, std::string_view v) { non_empty(v); o.pythonpath.emplace_back(v); }},
+        {"socket", "s uwsgi-socket", value_type::text, true,
+         "uwsgi-protocol listener: HOST:PORT, :PORT or /path.sock (repeatable)",
+         [](options& o, std::string_view v) { non_empty(v); o.sockets.emplace_back(v); }},
+        {"processes", "p workers", value_type::number, false, "number of worker processes",
+         [](options& o, std::string_view v) { o.processes = parse_number(v, 1, 1024); }},
+        {"buffer-size", "b", value_type::number, false,
+         "largest uwsgi vars block accepted, in bytes (default 65535)",
+         [](options& o, std::string_view v) { o.buffer_size = parse_number(v, 512, 65535); }},
+        {"socket-timeout", "", value_type::number, false,
+         "seconds a read or write on a connection may wait (default 4)",
+         [](options& o, std::string_view v) { o.socket_timeout = parse_number(v, 1, 86400); }},
+        {"yaml", "y", value_type::path, false, "read options from a YAML file (key: gantry)",
+         [](options& o, std::string_view v) { non_empty(v); o.yaml = v; }},
+        {"help", "h", value_type::flag, false, "show this help and exit",
+         [](options& o, std::string_view) { o.help = true; }},
+        {"version", "", value_type::flag, false, "print the version and exit",
+         [](options& o, std::string_view) { o.version = true; }},
+    };
+    return table;
+}
+
+std::vector<std::string_view> names_of(const option_def& d) {
+    std::vector<std::string_view> names{d.name};
+    std::string_view rest = d.aliases;
+    while (!rest.empty()) {
+        const auto space = rest.find(' ');
+        names.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    return names;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+}  // namespace
+
+std::span<const option_def> option_table() { return rows(); }
+
+const option_def* find_option(std::string_view name) {
+    for (const option_def& d : rows()) {
+        for (std::string_view n : names_of(d)) {
+            if (n == name) {
+                return &d;
+            }
+        }
+    }
+    return nullptr;
+}
+
+std::string suggest_option(std::string_view name) {
+    std::string best;
+    std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
+    for (const option_def& d : rows()) {
+        const std::size_t distance = edit_distance(name, d.name);
+        if (distance < best_distance) {
+            best_distance = distance;
+            best = d.name;
+        }
+    }
+    return best;
+}
+
+std::string usage_text() {
+    std::string text =
+        "usage: gantry [--yaml FILE] [--module MOD[:CALLABLE] | --wsgi-file PATH] "
+        "--socket ADDR [options]\n\noptions:\n";
+    for (const option_def& d : rows()) {
+        std::string flags;
+        for (std::string_view n : names_of(d)) {
+            flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
+        }
+        if (d.type != value_type::flag) {
+            flags += d.type == value_type::number ? " N" : " VALUE";
+        }
+        text += fmt::format("  {:<36} {}\n", flags, d.doc);
+    }
+    return text;
+}
+
+}  // namespace gantry::server
+
+#include "server/options/config_error.hpp"
+
+namespace gantry::server {
+
+void store_all(options& o, std::span<const assignment> assignments) {
+    for (const assignment& a : assignments) {
+        try {
+            a.def->store(o, a.value);
+        } catch (const std::invalid_argument& e) {
+            throw config_error(fmt::format("{}: {}, got '{}'", a.origin, e.what(), a.value));
+        }
+    }
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,56 @@
+// The one table of options: name, aliases, value type, doc and how each value is stored.
+// The command line, the YAML loader, --help and "did you mean" all read these rows.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "server/options/options.hpp"
+
+namespace gantry::server {
+
+enum class value_type {
+    flag,    // no value on the command line; true/false in a file
+    text,
+    path,    // relative paths in a config file resolve against the file's folder
+    number,  // a whole number
+};
+
+struct option_def {
+    std::string_view name;     // long name, as in --name and as a YAML key
+    std::string_view aliases;  // space-separated: one letter is a short flag, e.g. "p workers"
+    value_type type;
+    bool repeatable;           // may be given several times; the values add up
+    std::string_view doc;
+    // Stores `value` into the options; throws std::invalid_argument naming what was expected.
+    std::function<void(options&, std::string_view value)> store;
+};
+
+std::span<const option_def> option_table();
+
+// The row called `name` (long name or alias, without dashes), or nullptr.
+const option_def* find_option(std::string_view name);
+
+// The option name closest to a misspelt one, or "" when nothing is close.
+std::string suggest_option(std::string_view name);
+
+// --help text, generated from the table.
+std::string usage_text();
+
+}  // namespace gantry::server
+
+namespace gantry::server {
+
+// One option given a value, by the command line or a file, before it is stored.
+struct assignment {
+    const option_def* def;
+    std::string value;
+    std::string origin;  // what an error names: "--processes" or "gantry.yaml:4:3: processes"
+};
+
+// Stores each value; a refused one throws config_error naming its origin.
+void store_all(options& o, std::span<const assignment> assignments);
+
+}  // namespace gantry::server

@@ -1,0 +1,81 @@
+#include "server/run.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <vector>
+
+#include "embed/interpreter.hpp"
+#include "embed/wsgi_app.hpp"
+#include "server/master/master.hpp"
+#include "server/net/listener.hpp"
+#include "server/options/config_error.hpp"
+#include "server/worker/worker.hpp"
+
+namespace gantry::server {
+namespace {
+
+constexpr int listen_backlog = 1024;
+
+void change_directory(const std::string& dir) {
+    if (!dir.empty() && chdir(dir.c_str()) != 0) {
+        throw config_error(fmt::format("--chdir {}: {}", dir, std::strerror(errno)));
+    }
+}
+
+std::vector<listener> bind_all(const options& o) {
+    std::vector<listener> out;
+    out.reserve(o.sockets.size());
+    for (const std::string& s : o.sockets) {
+        out.emplace_back(parse_listen_address(s), listen_backlog, o.socket_timeout);
+    }
+    return out;
+}
+
+embed::interpreter_config python_config(const options& o) {
+    embed::interpreter_config c;
+    for (const std::string& p : o.pythonpath) {
+        c.python_path.push_back(std::filesystem::absolute(p).string());
+    }
+    // Like `python -m`: modules next to where the app runs are importable.
+    c.python_path.push_back(std::filesystem::current_path().string());
+    return c;
+}
+
+std::string joined_names(const std::vector<listener>& listeners) {
+    std::string names;
+    for (const listener& l : listeners) {
+        names += (names.empty() ? "" : ", ") + l.name();
+    }
+    return names;
+}
+
+}  // namespace
+
+int run(const options& o) {
+    // Validate every address before binding any, so a typo never leaves a half-bound server.
+    for (const std::string& s : o.sockets) {
+        parse_listen_address(s);
+    }
+    change_directory(o.chdir);
+    const std::vector<listener> listeners = bind_all(o);
+    embed::interpreter python(python_config(o));
+    embed::wsgi_app app({.module = o.module, .wsgi_file = o.wsgi_file, .callable = o.callable},
+                        {.multithread = false, .multiprocess = o.processes > 1});
+    // Preloaded: keep what the import allocated out of the GC's way, so workers share it.
+    python.freeze_gc();
+
+    const worker_settings worker{.buffer_size = o.buffer_size, .socket_timeout = o.socket_timeout};
+    master m({.processes = o.processes, .listening_on = joined_names(listeners)}, python,
+             [&](int id) {
+                 worker_settings mine = worker;
+                 mine.id = id;
+                 return run_worker(mine, listeners, app);
+             });
+    return m.run();
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,34 @@
+// Serves one accepted uwsgi connection: reads the head into a buffer reused from request to
+// request, hands it to the application, logs the outcome. A malformed request costs only its
+// connection.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "embed/wsgi_app.hpp"
+#include "protocol/request_parser.hpp"
+
+namespace gantry::server {
+
+class connection_handler {
+public:
+    connection_handler(int worker_id, std::size_t buffer_size, embed::wsgi_app& app);
+
+    // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
+    void serve(int fd, std::string_view peer);
+
+private:
+    // Reads until the parser has the whole head; returns the bytes received, 0 on failure.
+    std::size_t read_head(int fd, std::string_view peer);
+    void log_result(const embed::call_result& r, double millis) const;
+
+    int worker_id_;
+    embed::wsgi_app& app_;
+    protocol::request_parser parser_;
+    std::vector<std::byte> buffer_;
+    std::size_t head_size_ = 0;
+};
+
+}  // namespace gantry::server

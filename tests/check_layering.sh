@@ -1,0 +1,32 @@
+#!/bin/sh
+# The layers depend downwards only: protocol/ ← embed/ ← server/. Python and pybind11 stay
+# in embed/; protocol/ does no I/O. A grep is enough to keep it so.
+set -u
+status=0
+fail() { echo "layering: $1"; status=1; }
+
+hits=$(grep -rlE '#include *[<"](Python\.h|pybind11/)' --include='*.cpp' --include='*.hpp' \
+    protocol server tests/unit 2>/dev/null)
+[ -n "$hits" ] && fail "Python/pybind11 included outside embed/: $hits"
+
+hits=$(grep -rlE '#include *[<"](boost/asio|sys/socket\.h|netinet/|unistd\.h|Python\.h|pybind11/|fstream|iostream|cstdio)' \
+    --include='*.cpp' --include='*.hpp' protocol)
+[ -n "$hits" ] && fail "I/O, Asio or Python in protocol/: $hits"
+
+hits=$(grep -rlE '#include *"(embed|server)/' --include='*.cpp' --include='*.hpp' protocol)
+[ -n "$hits" ] && fail "protocol/ includes an upper layer: $hits"
+
+hits=$(grep -rlE '#include *"server/' --include='*.cpp' --include='*.hpp' embed)
+[ -n "$hits" ] && fail "embed/ includes server/: $hits"
+
+hits=$(grep -rlE '#include *"server/worker/' --include='*.cpp' --include='*.hpp' server/master)
+[ -n "$hits" ] && fail "the master includes worker/: $hits"
+
+hits=$(grep -rlE '\bfork\(\)' --include='*.cpp' server embed protocol | grep -v 'server/process/fork_process.cpp')
+[ -n "$hits" ] && fail "fork() outside server/process/fork_process.cpp: $hits"
+
+hits=$(grep -rlE '#include *<yaml-cpp' --include='*.cpp' --include='*.hpp' . | grep -v 'server/options/yaml_loader.cpp' | grep -v '^./build')
+[ -n "$hits" ] && fail "yaml-cpp outside the YAML loader: $hits"
+
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status

@@ -1,0 +1,222 @@
+"""Start, probe and stop one gantry master for a test."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import uwsgi_client
+from procs import ProcessRegistry, children, wait_until
+
+READY_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+def socket_address(args, cwd: Path) -> str | None:
+    """The first --socket/-s value in a gantry command line, made usable by the client."""
+    args = list(args)
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("--socket", "-s") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--socket="):
+            value = arg.split("=", 1)[1]
+        if value is not None:
+            if value.startswith(":"):
+                return "127.0.0.1" + value
+            if "/" in value and not value.startswith("/"):
+                return str((cwd / value).resolve())
+            return value
+    return None
+
+
+class Gantry:
+    def __init__(self, binary: Path, workdir: Path, registry: ProcessRegistry, default_cwd: Path):
+        self.binary = binary
+        self.workdir = workdir
+        self.registry = registry
+        self.default_cwd = default_cwd
+        self.proc: subprocess.Popen | None = None
+        self.log_path: Path | None = None
+        self.address: str | None = None
+        self.args: list[str] = []
+        self.allow_log_errors = False  # set by tests that provoke error lines on purpose
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self, *args, cwd: Path | None = None, address: str | None = None,
+              ready_path: str = "/", env: dict | None = None, timeout: float = READY_TIMEOUT,
+              allow_log_errors: bool = False):
+        """Run gantry with `args` and wait until it answers a real uwsgi request.
+
+        Unless `allow_log_errors`, an error line in its log fails the test at teardown.
+        """
+        assert self.proc is None, "this Gantry was already started"
+        self.allow_log_errors = allow_log_errors
+        cwd = Path(cwd or self.default_cwd)
+        self.args = [str(a) for a in args]
+        self.address = address or socket_address(self.args, cwd)
+        assert self.address, f"no --socket in {self.args}; pass address="
+        self.log_path = self._new_log_path()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(self.binary), *self.args], cwd=cwd, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, env=env,
+            )
+        self.registry.add(self.proc.pid, "gantry master")
+        self._wait_ready(ready_path, timeout)
+        return self
+
+    def _new_log_path(self) -> Path:
+        n = 0
+        while (self.workdir / f"gantry-{n}.log").exists():
+            n += 1
+        return self.workdir / f"gantry-{n}.log"
+
+    def _wait_ready(self, path: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"gantry exited with code {self.proc.returncode} before it was ready\n"
+                    f"args: {self.args}\n--- log ---\n{self.log_text()}"
+                )
+            try:
+                uwsgi_client.request(self.address, path=path, timeout=max(0.5, deadline - time.monotonic()))
+                self.worker_pids()  # record the workers for the survivor check
+                return
+            except (OSError, uwsgi_client.ProtocolError) as exc:
+                last_error = exc
+                time.sleep(0.05)
+        pytest.fail(
+            f"gantry not ready after {timeout}s on {self.address} (last error: {last_error!r})\n"
+            f"args: {self.args}\n--- log ---\n{self.log_text()}"
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, expect_code: int = 0) -> int:
+        """Signal the master, wait for it, and check its exit code."""
+        if self.proc is None or self.proc.returncode is not None:
+            return self.proc.returncode if self.proc else 0
+        self.registry.add_tree(self.proc.pid, "gantry master")
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(
+                f"gantry did not exit within {STOP_TIMEOUT}s of {signal.Signals(sig).name}; "
+                f"killed it\n--- log ---\n{self.log_text()}"
+            )
+        assert code == expect_code, (
+            f"gantry exited with {code} after {signal.Signals(sig).name}, expected {expect_code}"
+            f"\n--- log ---\n{self.log_text()}"
+        )
+        return code
+
+    def kill_hard(self) -> None:
+        """Last-resort cleanup: SIGKILL the master (its workers are checked separately)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.registry.add_tree(self.proc.pid, "gantry master")
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- inspection --------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_text(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_bytes().decode("utf-8", errors="replace")
+
+    def wait_for_log(self, pattern: str, timeout: float = 5.0, regex: bool = False) -> str:
+        """Wait until the log contains `pattern`; return the first matching line."""
+        def find():
+            for line in self.log_text().splitlines():
+                if (re.search(pattern, line) if regex else pattern in line):
+                    return line
+            return None
+        line = wait_until(find, timeout)
+        assert line, f"log never showed {pattern!r} within {timeout}s\n--- log ---\n{self.log_text()}"
+        return line
+
+    def error_lines(self) -> list[str]:
+        """Log lines at level error or worse."""
+        return [line for line in self.log_text().splitlines()
+                if re.match(r"^\[[^\]]*\] \[pid \d+\] (error|critical|fatal)\b", line)]
+
+    def worker_pids(self) -> list[int]:
+        """Live children of the master (its workers), recorded for the leak check."""
+        pids = children(self.proc.pid)
+        for pid in pids:
+            self.registry.add(pid, f"gantry worker of {self.proc.pid}")
+        return pids
+
+    def wait_for_workers(self, count: int, timeout: float = 10.0, exclude=()) -> list[int]:
+        def check():
+            pids = self.worker_pids()
+            return pids if len(pids) == count and not set(pids) & set(exclude) else None
+        pids = wait_until(check, timeout)
+        assert pids, (
+            f"expected {count} workers (none of {list(exclude)}), have {self.worker_pids()}"
+            f"\n--- log ---\n{self.log_text()}"
+        )
+        return pids
+
+    def request(self, *args, **kwargs) -> uwsgi_client.Response:
+        return uwsgi_client.request(self.address, *args, **kwargs)
+
+    def send_raw(self, data: bytes, **kwargs) -> uwsgi_client.RawResult:
+        return uwsgi_client.send_raw(self.address, data, **kwargs)
+
+
+def run_to_exit(binary: Path, args, cwd: Path, registry: ProcessRegistry, timeout: float = 15.0):
+    """Run gantry expecting it to exit by itself (start-up errors); returns (code, output)."""
+    proc = subprocess.Popen(
+        [str(binary), *map(str, args)], cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    registry.add(proc.pid, "gantry (expected to exit)")
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        registry.add_tree(proc.pid, "gantry (expected to exit)")
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f"gantry {args} did not exit within {timeout}s\n--- output ---\n"
+                    f"{out.decode(errors='replace')}")
+    return proc.returncode, out.decode("utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (all held open until every one is chosen)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()

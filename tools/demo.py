@@ -1,0 +1,170 @@
+"""Run an example app the way it is deployed: browser -> nginx -> gantry.
+
+    /usr/bin/python3 tools/demo.py [flask|hello|django] [--check]
+
+Starts build/gantry with examples/APP/gantry.yaml and a private nginx with
+examples/APP/nginx-site.conf in front of it, then waits for Ctrl-C. Stops
+both, leaving no process behind, on Ctrl-C, SIGTERM, or when either exits.
+--check fetches a page or two through nginx instead of waiting, for CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from nginx_front import NginxFront, render_site
+
+ROOT = Path(__file__).resolve().parent.parent
+GANTRY = ROOT / "build" / "gantry"
+# No proxy from the environment: the demo only ever talks to 127.0.0.1.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Stop(Exception):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def main() -> int:
+    args = parse_args()
+    app_dir = ROOT / "examples" / args.app
+    yaml = app_dir / "gantry.yaml"
+    if not yaml.exists():
+        sys.exit(f"demo: no example named {args.app!r} ({yaml} is missing)")
+    if not GANTRY.exists():
+        sys.exit(f"demo: {GANTRY} is missing; build it first (make)")
+    socket_addr = args.socket or yaml_socket(yaml)
+
+    def on_sigterm(signum, frame):
+        raise Stop
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    gantry = nginx = None
+    try:
+        gantry = start_gantry(yaml, args.socket)
+        site = render_site(app_dir / "nginx-site.conf", args.port, upstream(socket_addr))
+        nginx = NginxFront(ROOT / "build" / "demo" / args.app, site, prefix=ROOT)
+        nginx.start()
+        wait_until_served(nginx, gantry)
+        if args.check:
+            return check(nginx, app_dir)
+        print(f"Gantry demo ({args.app}) at {nginx.url} — Ctrl-C to stop", flush=True)
+        name, how = wait_for_exit({gantry.pid: "gantry", nginx.pid: "nginx"})
+        print(f"demo: {name} {how}; stopping", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Stop):
+        return 0
+    except RuntimeError as e:
+        print(f"demo: {e}", file=sys.stderr)
+        return 1
+    finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if nginx is not None:
+            nginx.stop()
+        if gantry is not None:
+            stop_gantry(gantry)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("app", nargs="?", default="flask", help="examples/APP (default: flask)")
+    p.add_argument("--check", action="store_true", help="fetch pages through nginx, then stop")
+    p.add_argument("--socket", help="gantry's uwsgi socket, overriding the yaml's")
+    p.add_argument("--port", type=int, default=8080, help="nginx's port (default: 8080)")
+    return p.parse_args()
+
+
+def yaml_socket(yaml: Path) -> str:
+    match = re.search(r"^\s+socket:\s*[\"']?([^\"'\s#]+)", yaml.read_text(), re.M)
+    if not match:
+        sys.exit(f"demo: no 'socket:' in {yaml}; pass --socket")
+    return match.group(1)
+
+
+def upstream(socket_addr: str) -> str:
+    """gantry's socket as nginx's uwsgi_pass wants it."""
+    if socket_addr.startswith("/"):
+        return f"unix:{socket_addr}"
+    host, _, port = socket_addr.rpartition(":")
+    return f"127.0.0.1:{port}" if host in ("", "0.0.0.0") else socket_addr
+
+
+def start_gantry(yaml: Path, socket_override: str | None) -> subprocess.Popen:
+    cmd = [str(GANTRY), "--yaml", str(yaml)]
+    if socket_override:
+        cmd += ["--socket", socket_override]
+    # Its own session, so that Ctrl-C reaches only us; we stop it in order.
+    # Its log goes straight to our terminal.
+    return subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_until_served(nginx: NginxFront, gantry: subprocess.Popen, timeout: float = 30) -> None:
+    """Until nginx answers / without a gateway error, i.e. gantry serves it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if gantry.poll() is not None:
+            raise RuntimeError(f"gantry exited with status {gantry.returncode}")
+        if nginx.poll() is not None:
+            raise RuntimeError(f"nginx exited with status {nginx.poll()}; see {nginx.error_log}")
+        try:
+            with OPENER.open(nginx.url, timeout=5):
+                return
+        except urllib.error.HTTPError as e:
+            if e.code < 500:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no answer from gantry through {nginx.url} after {timeout} s")
+        time.sleep(0.05)
+
+
+def check(nginx: NginxFront, app_dir: Path) -> int:
+    paths = ["/"]
+    if (app_dir / "static" / "style.css").exists():
+        paths.append("/static/style.css")
+    ok = True
+    for path in paths:
+        try:
+            with OPENER.open(nginx.url.rstrip("/") + path, timeout=10) as r:
+                status, reason, headers, body = r.status, r.reason, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            status, reason, headers, body = e.code, e.reason, e.headers, e.read()
+        print(f"GET {path} -> {status} {reason} "
+              f"({headers.get('Content-Type')}, {len(body)} bytes)", flush=True)
+        ok = ok and status == 200
+    return 0 if ok else 1
+
+
+def wait_for_exit(children: dict[int, str]) -> tuple[str, str]:
+    """Block until one of our children exits (without reaping it, so that
+    Popen still can); return its name and how it ended."""
+    info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+    how = (f"exited with status {info.si_status}" if info.si_code == os.CLD_EXITED
+           else f"was killed by signal {info.si_status}")
+    return children[info.si_pid], how
+
+
+def stop_gantry(gantry: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM (graceful), then SIGKILL to its whole process group."""
+    if gantry.poll() is None:
+        gantry.terminate()
+        try:
+            gantry.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(gantry.pid, signal.SIGKILL)
+            gantry.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
