@@ -6,14 +6,16 @@ namespace gantry::embed {
 
 std::string format_exception(const py::error_already_set& e) {
     try {
-        py::object lines = py::module_::import("traceback")
-                               .attr("format_exception")(e.type(), e.value(), e.trace());
+        // An import error whose frames Python stripped has no traceback object at all.
+        py::object trace = e.trace() ? py::reinterpret_borrow<py::object>(e.trace()) : py::none();
+        py::object lines =
+            py::module_::import("traceback").attr("format_exception")(e.type(), e.value(), trace);
         std::string text = py::str("").attr("join")(lines).cast<std::string>();
         while (!text.empty() && text.back() == '\n') {
             text.pop_back();
         }
         return text;
-    } catch (const py::error_already_set&) {
+    } catch (const std::exception&) {
         return e.what();  // the formatter itself failed: pybind11's summary still names it
     }
 }

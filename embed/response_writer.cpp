@@ -32,8 +32,8 @@ std::string_view latin1(py::handle s, const char* what, py::object& keep) {
     PyObject* encoded = PyUnicode_AsLatin1String(s.ptr());
     if (encoded == nullptr) {
         PyErr_Clear();
-        raise(PyExc_ValueError,
-              std::string(what) + " must hold only latin-1 characters: " + py::repr(s).cast<std::string>());
+        raise(PyExc_ValueError, std::string(what) + " must hold only latin-1 characters: " +
+                                    py::repr(s).cast<std::string>());
     }
     keep = py::reinterpret_steal<py::object>(encoded);
     return {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
@@ -65,8 +65,8 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
     const std::string_view status_text = latin1(status, "status", keep);
     if (head_.start(protocol_version, status_text)) {
         headers_set_ = false;
-        raise(PyExc_ValueError, "invalid status " + py::repr(status).cast<std::string>() +
-                                    " (want e.g. \"200 OK\")");
+        raise(PyExc_ValueError,
+              "invalid status " + py::repr(status).cast<std::string>() + " (want e.g. \"200 OK\")");
     }
     add_headers(headers);
     headers_set_ = true;
@@ -87,9 +87,9 @@ void response_writer::add_headers(py::handle headers) {
         const auto name = latin1(PyTuple_GET_ITEM(item.ptr(), 0), "header name", keep_name);
         const auto value = latin1(PyTuple_GET_ITEM(item.ptr(), 1), "header value", keep_value);
         if (head_.add(name, value)) {
-            raise(PyExc_ValueError,
-                  "invalid response header " + py::repr(item).cast<std::string>() +
-                      " (names are tokens; values may not hold CR, LF or NUL)");
+            raise(PyExc_ValueError, "invalid response header " +
+                                        py::repr(item).cast<std::string>() +
+                                        " (names are tokens; values may not hold CR, LF or NUL)");
         }
     }
 }

@@ -13,7 +13,7 @@
 namespace gantry::embed {
 
 struct app_spec {
-    std::string module;  // "pkg.mod", imported from sys.path
+    std::string module;     // "pkg.mod", imported from sys.path
     std::string wsgi_file;  // or a file path, loaded as a module
     std::string callable = "application";
 };

@@ -5,7 +5,9 @@
 namespace gantry::protocol {
 namespace {
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
 
 // RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 // "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
@@ -21,11 +23,13 @@ bool is_tchar(char c) noexcept {
 bool response_head::valid_status(std::string_view status) noexcept {
     // PEP 3333: "a status code and a reason phrase, in that order and separated by a
     // single space, with no surrounding whitespace or other characters".
-    if (status.size() < 4 || !is_digit(status[0]) || !is_digit(status[1]) ||
-        !is_digit(status[2]) || status[3] != ' ') {
+    if (status.size() < 5 || !is_digit(status[0]) || !is_digit(status[1]) || !is_digit(status[2]) ||
+        status[3] != ' ') {
         return false;
     }
-    return valid_value(status.substr(4));
+    const std::string_view reason = status.substr(4);
+    const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+    return !is_space(reason.front()) && !is_space(reason.back()) && valid_value(reason);
 }
 
 bool response_head::valid_name(std::string_view name) noexcept {

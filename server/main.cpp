@@ -2,8 +2,8 @@
 // that tells them apart (as gunicorn does): 2 configuration, 4 application import, 1 other.
 #include <signal.h>
 
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 
 #include "embed/app_load_error.hpp"
 #include "server/options/config_error.hpp"

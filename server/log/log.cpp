@@ -27,9 +27,13 @@ constexpr std::string_view name_of(level l) {
 
 }  // namespace
 
-void set_level(level lowest) { lowest_level = lowest; }
+void set_level(level lowest) {
+    lowest_level = lowest;
+}
 
-bool enabled(level l) noexcept { return l >= lowest_level.load(std::memory_order_relaxed); }
+bool enabled(level l) noexcept {
+    return l >= lowest_level.load(std::memory_order_relaxed);
+}
 
 void write(level l, std::string_view message) noexcept {
     try {

@@ -141,8 +141,7 @@ void master::reap_workers() {
         } else if (now - w.started < min_lifetime) {
             w.respawn_at = now + respawn_delay;
             log::error("worker {} (pid {}) {} right after starting; respawning in {} s", w.id,
-                       w.pid, describe_exit(status),
-                       std::chrono::seconds(respawn_delay).count());
+                       w.pid, describe_exit(status), std::chrono::seconds(respawn_delay).count());
         } else {
             log::warning("worker {} (pid {}) {}; respawning", w.id, w.pid, describe_exit(status));
         }

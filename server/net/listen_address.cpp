@@ -1,7 +1,7 @@
 #include "server/net/listen_address.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 #include "server/options/config_error.hpp"
 
@@ -17,8 +17,8 @@ listen_address parse_listen_address(std::string_view text) {
     }
     const auto colon = text.rfind(':');
     const auto fail = [&](std::string_view why) {
-        return config_error(fmt::format("--socket {}: {} (want HOST:PORT, :PORT or /path.sock)",
-                                        text, why));
+        return config_error(
+            fmt::format("--socket {}: {} (want HOST:PORT, :PORT or /path.sock)", text, why));
     };
     if (colon == std::string_view::npos) {
         throw fail("no port");

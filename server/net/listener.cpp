@@ -6,9 +6,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <stdexcept>
 #include <utility>
 
@@ -55,7 +55,7 @@ int bind_tcp(const listen_address& a) {
 
 // A socket file left by a gantry that died is replaced; one that still answers is not.
 void remove_stale_socket(const listen_address& a, const sockaddr_un& sun) {
-    struct stat st{};
+    struct stat st {};
     if (lstat(a.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
         return;
     }
@@ -92,8 +92,7 @@ int bind_unix(const listen_address& a) {
 
 }  // namespace
 
-listener::listener(const listen_address& address, int backlog, int io_timeout)
-    : address_(address) {
+listener::listener(const listen_address& address, int backlog, int io_timeout) : address_(address) {
     fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_) : bind_unix(address_);
     if (::listen(fd_, backlog) != 0) {
         const int err = errno;

@@ -26,7 +26,8 @@ std::vector<assignment> parse_command_line(int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg.size() < 2 || arg[0] != '-' || arg == "--") {
-            throw config_error(fmt::format("unexpected argument '{}' (options start with --)", arg));
+            throw config_error(
+                fmt::format("unexpected argument '{}' (options start with --)", arg));
         }
         std::string_view name = arg.substr(arg[1] == '-' ? 2 : 1);
         std::optional<std::string_view> inline_value;

@@ -10,7 +10,8 @@ namespace gantry::server {
 namespace {
 
 bool given(const std::vector<assignment>& list, const option_def* def) {
-    return std::any_of(list.begin(), list.end(), [def](const assignment& a) { return a.def == def; });
+    return std::any_of(list.begin(), list.end(),
+                       [def](const assignment& a) { return a.def == def; });
 }
 
 void check_runnable(const options& o) {

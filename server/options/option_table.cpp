@@ -1,8 +1,8 @@
 #include "server/options/option_table.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
 #include <stdexcept>
 #include <vector>
 
@@ -41,19 +41,34 @@ void store_module(options& o, std::string_view value) {
 const std::vector<option_def>& rows() {
     static const std::vector<option_def> table = {
         {"module", "w module", value_type::text, false,
-         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)",
-         store_module},
+         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)", store_module},
         {"wsgi-file", "file", value_type::path, false, "load the WSGI app from a Python file",
-         [](options& o, std::string_view v) { non_empty(v); o.wsgi_file = v; }},
-        {"callable", "", value_type::text, false, "name of the WSGI callable (default: application)",
-         [](options& o, std::string_view v) { non_empty(v); o.callable = v; }},
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.wsgi_file = v;
+         }},
+        {"callable", "", value_type::text, false,
+         "name of the WSGI callable (default: application)",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.callable = v;
+         }},
         {"chdir", "", value_type::path, false, "change to this directory before loading the app",
-         [](options& o, std::string_view v) { non_empty(v); o.chdir = v; }},
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.chdir = v;
+         }},
         {"pythonpath", "pp", value_type::path, true, "add a directory to sys.path (repeatable)",
-         [](options& o, std::string_view v) { non_empty(v); o.pythonpath.emplace_back(v); }},
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.pythonpath.emplace_back(v);
+         }},
         {"socket", "s uwsgi-socket", value_type::text, true,
          "uwsgi-protocol listener: HOST:PORT, :PORT or /path.sock (repeatable)",
-         [](options& o, std::string_view v) { non_empty(v); o.sockets.emplace_back(v); }},
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.sockets.emplace_back(v);
+         }},
         {"processes", "p workers", value_type::number, false, "number of worker processes",
          [](options& o, std::string_view v) { o.processes = parse_number(v, 1, 1024); }},
         {"buffer-size", "b", value_type::number, false,
@@ -63,7 +78,10 @@ const std::vector<option_def>& rows() {
          "seconds a read or write on a connection may wait (default 4)",
          [](options& o, std::string_view v) { o.socket_timeout = parse_number(v, 1, 86400); }},
         {"yaml", "y", value_type::path, false, "read options from a YAML file (key: gantry)",
-         [](options& o, std::string_view v) { non_empty(v); o.yaml = v; }},
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.yaml = v;
+         }},
         {"help", "h", value_type::flag, false, "show this help and exit",
          [](options& o, std::string_view) { o.help = true; }},
         {"version", "", value_type::flag, false, "print the version and exit",
@@ -102,7 +120,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::span<const option_def> option_table() { return rows(); }
+std::span<const option_def> option_table() {
+    return rows();
+}
 
 const option_def* find_option(std::string_view name) {
     for (const option_def& d : rows()) {
@@ -135,7 +155,8 @@ std::string usage_text() {
     for (const option_def& d : rows()) {
         std::string flags;
         for (std::string_view n : names_of(d)) {
-            flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
+            flags +=
+                fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
         }
         if (d.type != value_type::flag) {
             flags += d.type == value_type::number ? " N" : " VALUE";

@@ -12,7 +12,7 @@
 namespace gantry::server {
 
 enum class value_type {
-    flag,    // no value on the command line; true/false in a file
+    flag,  // no value on the command line; true/false in a file
     text,
     path,    // relative paths in a config file resolve against the file's folder
     number,  // a whole number
@@ -22,7 +22,7 @@ struct option_def {
     std::string_view name;     // long name, as in --name and as a YAML key
     std::string_view aliases;  // space-separated: one letter is a short flag, e.g. "p workers"
     value_type type;
-    bool repeatable;           // may be given several times; the values add up
+    bool repeatable;  // may be given several times; the values add up
     std::string_view doc;
     // Stores `value` into the options; throws std::invalid_argument naming what was expected.
     std::function<void(options&, std::string_view value)> store;

@@ -2,8 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 
 #include "server/options/config_error.hpp"
 
@@ -20,8 +20,8 @@ YAML::Node top_level(const std::string& path, const YAML::Node& doc) {
         for (const char* key : {"gantry", "uwsgi"}) {
             if (doc[key]) {
                 if (!doc[key].IsMap()) {
-                    throw config_error(
-                        fmt::format("{}: '{}' must be a mapping of options", where(path, doc[key]), key));
+                    throw config_error(fmt::format("{}: '{}' must be a mapping of options",
+                                                   where(path, doc[key]), key));
                 }
                 return doc[key];
             }
@@ -54,8 +54,9 @@ void add_values(std::vector<assignment>& out, const option_def& def, const YAML:
         }
         return;
     }
-    throw config_error(fmt::format("{}: expected {}", origin,
-                                   def.repeatable ? "a value or a list of values" : "a single value"));
+    throw config_error(
+        fmt::format("{}: expected {}", origin,
+                    def.repeatable ? "a value or a list of values" : "a single value"));
 }
 
 }  // namespace
@@ -67,7 +68,8 @@ std::vector<assignment> load_yaml(const std::string& path) {
     } catch (const YAML::BadFile&) {
         throw config_error(fmt::format("--yaml {}: cannot read the file", path));
     } catch (const YAML::ParserException& e) {
-        throw config_error(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+        throw config_error(
+            fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
     }
     const std::filesystem::path base =
         std::filesystem::absolute(std::filesystem::path(path)).parent_path();
@@ -77,12 +79,14 @@ std::vector<assignment> load_yaml(const std::string& path) {
         const option_def* def = find_option(key);
         if (def == nullptr || def->name == "yaml") {
             const std::string near = suggest_option(key);
-            throw config_error(fmt::format("{}: unknown option '{}'{}", where(path, entry.first), key,
-                                           near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+            throw config_error(
+                fmt::format("{}: unknown option '{}'{}", where(path, entry.first), key,
+                            near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
         }
         const std::string origin = fmt::format("{}: {}", where(path, entry.second), key);
         if (def->type == value_type::flag) {
-            if (!entry.second.IsScalar() || (entry.second.Scalar() != "true" && entry.second.Scalar() != "false")) {
+            if (!entry.second.IsScalar() ||
+                (entry.second.Scalar() != "true" && entry.second.Scalar() != "false")) {
                 throw config_error(fmt::format("{}: expected true or false", origin));
             }
             if (entry.second.Scalar() == "true") {

@@ -17,8 +17,8 @@ namespace {
 
 // The master's handlers (Asio's) would report a child's signals to the master's loop.
 void reset_signals_in_child() {
-    for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGTTIN,
-                    SIGTTOU}) {
+    for (int sig :
+         {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signal(sig, SIG_DFL);
     }
 }

@@ -22,8 +22,7 @@ std::string_view var_or_dash(const protocol::request_head& head, std::string_vie
 
 }  // namespace
 
-connection_handler::connection_handler(int worker_id, std::size_t buffer_size,
-                                       embed::wsgi_app& app)
+connection_handler::connection_handler(int worker_id, std::size_t buffer_size, embed::wsgi_app& app)
     : worker_id_(worker_id),
       app_(app),
       parser_(buffer_size),
@@ -39,8 +38,7 @@ std::size_t connection_handler::read_head(int fd, std::string_view peer) {
                 continue;
             }
             log::warning("worker {}: closed connection from {}: {} while reading the request",
-                         worker_id_, peer,
-                         errno == EAGAIN ? "timed out" : std::strerror(errno));
+                         worker_id_, peer, errno == EAGAIN ? "timed out" : std::strerror(errno));
             return 0;
         }
         if (n == 0) {
@@ -94,9 +92,10 @@ void connection_handler::log_result(const embed::call_result& r, double millis) 
                        method, uri, r.message);
             break;
         case embed::outcome::response_aborted:
-            log::error("worker {}: {} {}: the application failed after the response started; "
-                       "connection closed:\n{}",
-                       worker_id_, method, uri, r.message);
+            log::error(
+                "worker {}: {} {}: the application failed after the response started; "
+                "connection closed:\n{}",
+                worker_id_, method, uri, r.message);
             break;
         case embed::outcome::client_gone:
             log::debug("worker {}: {} {}: {}", worker_id_, method, uri, r.message);

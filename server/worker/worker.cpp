@@ -37,8 +37,8 @@ std::string peer_name(const sockaddr_storage& addr) {
 // Errors after which accepting again is the right move: the client gave up, or the process
 // is short of descriptors for a moment.
 bool transient(int err) {
-    return err == EINTR || err == ECONNABORTED || err == EAGAIN || err == EPROTO ||
-           err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    return err == EINTR || err == ECONNABORTED || err == EAGAIN || err == EPROTO || err == EMFILE ||
+           err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
 // With one listener a blocking accept() is all it takes. With several, poll() says which
@@ -71,8 +71,8 @@ public:
                 }
             }
             socklen_t len = sizeof peer;
-            const int fd = accept4(fds_[ready].fd, reinterpret_cast<sockaddr*>(&peer), &len,
-                                   SOCK_CLOEXEC);
+            const int fd =
+                accept4(fds_[ready].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
             if (fd >= 0) {
                 from = &listeners_[ready];
                 return fd;

@@ -29,9 +29,9 @@ std::string error_of(std::vector<const char*> args) {
 }  // namespace
 
 TEST_CASE("long, short, alias and --name=value forms all set options") {
-    const options o = parse({"-w", "mysite.wsgi:app", "--socket", ":3031", "-s", "/tmp/g.sock",
-                             "--workers=4", "--pythonpath", "a", "--pythonpath=b",
-                             "--chdir", "/srv", "--buffer-size", "8192"});
+    const options o =
+        parse({"-w", "mysite.wsgi:app", "--socket", ":3031", "-s", "/tmp/g.sock", "--workers=4",
+               "--pythonpath", "a", "--pythonpath=b", "--chdir", "/srv", "--buffer-size", "8192"});
     CHECK(o.module == "mysite.wsgi");
     CHECK(o.callable == "app");
     CHECK(o.sockets == std::vector<std::string>{":3031", "/tmp/g.sock"});
@@ -67,7 +67,8 @@ TEST_CASE("a bad value names the option, what it wants and what it got") {
     CHECK(error_of({"-p", "0"}) == "-p: expected a whole number from 1 to 1024, got '0'");
     CHECK(error_of({"--buffer-size", "70000"}) ==
           "--buffer-size: expected a whole number from 512 to 65535, got '70000'");
-    CHECK(error_of({"--module", "app:"}) == "--module: expected MODULE or MODULE:CALLABLE, got 'app:'");
+    CHECK(error_of({"--module", "app:"}) ==
+          "--module: expected MODULE or MODULE:CALLABLE, got 'app:'");
     CHECK(error_of({"--socket"}) == "--socket: expected a value");
     CHECK(error_of({"--help=yes"}) == "--help: takes no value");
     CHECK(error_of({"stray"}) == "unexpected argument 'stray' (options start with --)");
