@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <system_error>
 
@@ -23,6 +24,9 @@ public:
     // Writes every byte of every buffer, in order, or sets `ec`. Called without the GIL.
     virtual void write(std::span<const std::span<const std::byte>> buffers,
                        std::error_code& ec) = 0;
+    // Sends `count` bytes of the open file `fd` from `offset` (sendfile() where it can).
+    virtual void send_file(int fd, std::uint64_t offset, std::uint64_t count,
+                           std::error_code& ec) = 0;
 };
 
 }  // namespace gantry::embed

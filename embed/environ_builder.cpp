@@ -1,5 +1,7 @@
 #include "embed/environ_builder.hpp"
 
+#include <algorithm>
+
 namespace py = pybind11;
 
 namespace gantry::embed {
@@ -100,8 +102,11 @@ environ_builder::environ_builder(const environ_settings& settings) {
     template_[interned("wsgi.run_once")] = py::bool_(false);
     // The body is framed by CONTENT_LENGTH: reading past it gives b"", never a hang.
     template_[interned("wsgi.input_terminated")] = py::bool_(true);
+    template_[interned("wsgi.file_wrapper")] = py::module_::import("gantry").attr("FileWrapper");
+    script_name_ = keys_.find("SCRIPT_NAME")->second;
+    path_info_ = keys_.find("PATH_INFO")->second;
     // nginx's uwsgi_params sends no SCRIPT_NAME; PEP 3333 wants one (empty: app at the root).
-    template_[keys_.find("SCRIPT_NAME")->second] = interned("");
+    template_[script_name_] = interned("");
 }
 
 py::object environ_builder::key_for(std::string_view name) const {
@@ -109,7 +114,8 @@ py::object environ_builder::key_for(std::string_view name) const {
     return it != keys_.end() ? it->second : latin1(name);
 }
 
-py::dict environ_builder::build(const protocol::request_head& head, py::handle input) const {
+py::dict environ_builder::build(const protocol::request_head& head, py::handle input,
+                                std::string_view mount) const {
     auto environ = py::reinterpret_steal<py::dict>(PyDict_Copy(template_.ptr()));
     if (!environ) {
         throw py::error_already_set();
@@ -125,6 +131,12 @@ py::dict environ_builder::build(const protocol::request_head& head, py::handle i
     }
     if (is_https(head)) {
         environ[wsgi_url_scheme_] = https_;
+    }
+    if (!mount.empty()) {
+        const std::string_view path = head.find("PATH_INFO").value_or("");
+        const std::string_view front = head.find("SCRIPT_NAME").value_or("");
+        environ[script_name_] = latin1(std::string(front).append(mount));
+        environ[path_info_] = latin1(path.substr(std::min(mount.size(), path.size())));
     }
     environ[wsgi_input_] = input;
     return environ;

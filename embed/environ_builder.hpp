@@ -22,8 +22,11 @@ class environ_builder {
 public:
     explicit environ_builder(const environ_settings& settings);
 
-    // A new environ dict for `head`, with `input` as wsgi.input. Needs the GIL.
-    pybind11::dict build(const protocol::request_head& head, pybind11::handle input) const;
+    // A new environ dict for `head`, with `input` as wsgi.input. `mount` is the prefix of
+    // the application chosen for the request ("" at the root): it moves from the start of
+    // PATH_INFO to the end of SCRIPT_NAME. Needs the GIL.
+    pybind11::dict build(const protocol::request_head& head, pybind11::handle input,
+                         std::string_view mount) const;
 
 private:
     struct view_hash {
@@ -39,6 +42,8 @@ private:
     pybind11::object wsgi_input_;
     pybind11::object wsgi_url_scheme_;
     pybind11::object https_;
+    pybind11::object script_name_;
+    pybind11::object path_info_;
 };
 
 }  // namespace gantry::embed

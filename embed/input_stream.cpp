@@ -34,11 +34,16 @@ void input_stream::read_exact(char* into, std::size_t n) {
         }
     }
     remaining_ -= got;
-    if (ec) {
-        raise_os_error("error reading the request body: " + ec.message());
+    if (ec == std::errc::timed_out) {
+        failure_ = "the client stopped sending the request body (timed out)";
+    } else if (ec) {
+        failure_ = "error reading the request body: " + ec.message();
+    } else if (got < n) {
+        failure_ = "the client closed the connection before sending the whole body";
     }
-    if (got < n) {
-        raise_os_error("the client closed the connection before sending the whole body");
+    if (!failure_.empty()) {
+        remaining_ = 0;
+        raise_os_error(failure_);
     }
 }
 

@@ -22,6 +22,9 @@ public:
     pybind11::bytes readline(pybind11::ssize_t size = -1);
     pybind11::list readlines(pybind11::ssize_t hint = -1);
 
+    // Why reading the body failed (the client's fault), or "" if it did not.
+    const std::string& failure() const noexcept { return failure_; }
+
     // The request is over: later reads (from an app that kept the object) see end of stream.
     void detach() noexcept {
         source_ = nullptr;
@@ -40,6 +43,7 @@ private:
     std::uint64_t remaining_;  // body bytes not yet taken from the source
     std::string buf_;          // read ahead for readline(); consumed from pos_
     std::size_t pos_ = 0;
+    std::string failure_;
 };
 
 void bind_input_stream(pybind11::module_& m);

@@ -13,6 +13,28 @@ PYBIND11_EMBEDDED_MODULE(gantry, m) {
     m.doc() = "Gantry's embedded module: the WSGI bridge's types.";
     gantry::embed::bind_input_stream(m);
     gantry::embed::bind_response_writer(m);
+    // wsgi.file_wrapper. The bridge sends a wrapped real file with sendfile(); for anything
+    // else this iterator reads blocks, as PEP 3333's example does.
+    pybind11::exec(R"(
+class FileWrapper:
+    """wsgi.file_wrapper: a file sent by the server, with sendfile() when it can."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+)",
+                   m.attr("__dict__"));
 }
 
 namespace gantry::embed {
@@ -75,6 +97,16 @@ void interpreter::after_fork_in_child() {
 void interpreter::freeze_gc() {
     py::gil_scoped_acquire gil;
     py::module_::import("gc").attr("freeze")();
+}
+
+python_thread::python_thread() {
+    gil_state_ = PyGILState_Ensure();
+    saved_ = PyEval_SaveThread();
+}
+
+python_thread::~python_thread() {
+    PyEval_RestoreThread(static_cast<PyThreadState*>(saved_));
+    PyGILState_Release(static_cast<PyGILState_STATE>(gil_state_));
 }
 
 }  // namespace gantry::embed

@@ -36,4 +36,18 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// Registers the calling (non-main) thread with the interpreter for as long as it lives, so
+// that each request's GIL acquisition reuses one Python thread state instead of making one.
+class python_thread {
+public:
+    python_thread();
+    ~python_thread();
+    python_thread(const python_thread&) = delete;
+    python_thread& operator=(const python_thread&) = delete;
+
+private:
+    int gil_state_;
+    void* saved_;
+};
+
 }  // namespace gantry::embed

@@ -1,6 +1,9 @@
 #include "embed/response_writer.hpp"
 
+#include <fmt/format.h>
+#include <strings.h>
 #include <array>
+#include <charconv>
 
 #include "embed/python_error.hpp"
 
@@ -23,20 +26,37 @@ constexpr std::string_view internal_error_response =
     throw py::error_already_set();
 }
 
+std::string repr_of(py::handle o) {
+    return py::repr(o).cast<std::string>();
+}
+
 // PEP 3333: status and headers are native strings holding only latin-1 code points.
 std::string_view latin1(py::handle s, const char* what, py::object& keep) {
     if (!PyUnicode_Check(s.ptr())) {
         raise(PyExc_TypeError,
-              std::string(what) + " must be str, not " + Py_TYPE(s.ptr())->tp_name);
+              fmt::format("{} must be str, not {}", what, Py_TYPE(s.ptr())->tp_name));
     }
     PyObject* encoded = PyUnicode_AsLatin1String(s.ptr());
     if (encoded == nullptr) {
         PyErr_Clear();
-        raise(PyExc_ValueError, std::string(what) + " must hold only latin-1 characters: " +
-                                    py::repr(s).cast<std::string>());
+        raise(PyExc_ValueError,
+              fmt::format("{} must hold only latin-1 characters: {}", what, repr_of(s)));
     }
     keep = py::reinterpret_steal<py::object>(encoded);
     return {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+}
+
+bool is_content_length(std::string_view name) {
+    return name.size() == 14 && strncasecmp(name.data(), "Content-Length", 14) == 0;
+}
+
+std::optional<std::uint64_t> parse_length(std::string_view v) {
+    std::uint64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size()) {
+        return std::nullopt;
+    }
+    return n;
 }
 
 }  // namespace
@@ -61,12 +81,13 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
     } else if (headers_set_) {
         raise(PyExc_AssertionError, "start_response called a second time without exc_info");
     }
+    headers_set_ = false;
+    declared_length_.reset();
     py::object keep;
     const std::string_view status_text = latin1(status, "status", keep);
     if (head_.start(protocol_version, status_text)) {
-        headers_set_ = false;
         raise(PyExc_ValueError,
-              "invalid status " + py::repr(status).cast<std::string>() + " (want e.g. \"200 OK\")");
+              fmt::format("invalid status {} (want e.g. \"200 OK\")", repr_of(status)));
     }
     add_headers(headers);
     headers_set_ = true;
@@ -74,46 +95,89 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
 
 void response_writer::add_headers(py::handle headers) {
     if (!PyList_Check(headers.ptr()) && !PyTuple_Check(headers.ptr())) {
-        raise(PyExc_TypeError, std::string("response_headers must be a list, not ") +
-                                   Py_TYPE(headers.ptr())->tp_name);
+        raise(PyExc_TypeError, fmt::format("response_headers must be a list, not {}",
+                                           Py_TYPE(headers.ptr())->tp_name));
     }
     for (py::handle item : headers) {
         if (!PyTuple_Check(item.ptr()) || PyTuple_GET_SIZE(item.ptr()) != 2) {
-            raise(PyExc_TypeError, "each response header must be a (name, value) tuple, not " +
-                                       py::repr(item).cast<std::string>());
+            raise(PyExc_TypeError,
+                  "each response header must be a (name, value) tuple, not " + repr_of(item));
         }
         py::object keep_name;
         py::object keep_value;
         const auto name = latin1(PyTuple_GET_ITEM(item.ptr(), 0), "header name", keep_name);
         const auto value = latin1(PyTuple_GET_ITEM(item.ptr(), 1), "header value", keep_value);
         if (head_.add(name, value)) {
-            raise(PyExc_ValueError, "invalid response header " +
-                                        py::repr(item).cast<std::string>() +
+            raise(PyExc_ValueError, "invalid response header " + repr_of(item) +
                                         " (names are tokens; values may not hold CR, LF or NUL)");
+        }
+        if (is_content_length(name)) {
+            declared_length_ = parse_length(value);
+            if (!declared_length_) {
+                raise(PyExc_ValueError, "invalid Content-Length header " + repr_of(item));
+            }
         }
     }
 }
 
-void response_writer::write(py::handle chunk) {
-    if (!PyBytes_Check(chunk.ptr())) {
-        raise(PyExc_TypeError, std::string("response body chunks must be bytes, not ") +
-                                   Py_TYPE(chunk.ptr())->tp_name);
-    }
+void response_writer::require_started() const {
     if (!headers_set_) {
         raise(PyExc_AssertionError, "response body sent before start_response was called");
     }
+}
+
+std::uint64_t response_writer::allowed(std::uint64_t size) noexcept {
+    const std::uint64_t before = body_offered_;
+    body_offered_ += size;
+    if (head_only_) {
+        return 0;
+    }
+    if (!declared_length_) {
+        return size;
+    }
+    return before >= *declared_length_ ? 0 : std::min(size, *declared_length_ - before);
+}
+
+void response_writer::write(py::handle chunk) {
+    if (!PyBytes_Check(chunk.ptr())) {
+        raise(PyExc_TypeError, fmt::format("response body chunks must be bytes, not {}",
+                                           Py_TYPE(chunk.ptr())->tp_name));
+    }
+    require_started();
     const auto size = static_cast<std::size_t>(PyBytes_GET_SIZE(chunk.ptr()));
     if (size == 0) {
-        return;  // headers wait for the first non-empty chunk
+        return;  // PEP 3333: headers wait for the first non-empty chunk
     }
-    const std::string_view body(PyBytes_AS_STRING(chunk.ptr()), size);
+    const std::string_view body(PyBytes_AS_STRING(chunk.ptr()), allowed(size));
+    if (body.empty() && headers_sent_) {
+        return;
+    }
     send(headers_sent_ ? std::string_view() : head_.finish(), body);
 }
 
-void response_writer::finish() {
-    if (!headers_set_) {
-        raise(PyExc_AssertionError, "the application returned without calling start_response");
+void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t count) {
+    require_started();
+    if (!headers_sent_) {
+        send(head_.finish(), {});
     }
+    const std::uint64_t n = allowed(count);
+    if (n == 0) {
+        return;
+    }
+    if (sink_ == nullptr) {
+        raise_os_error("file sent after the request ended");
+    }
+    std::error_code ec;
+    {
+        py::gil_scoped_release nogil;
+        sink_->send_file(fd, offset, n, ec);
+    }
+    check(ec);
+    bytes_sent_ += n;
+}
+
+void response_writer::finish() {
+    require_started();
     if (!headers_sent_) {
         send(head_.finish(), {});
     }
@@ -123,6 +187,20 @@ void response_writer::send_internal_error() {
     headers_set_ = true;
     head_.start(protocol_version, "500 Internal Server Error");
     send(internal_error_response, {});
+}
+
+std::string response_writer::length_mismatch() const {
+    if (!declared_length_ || head_only_ || body_offered_ == *declared_length_) {
+        return {};
+    }
+    if (body_offered_ > *declared_length_) {
+        return fmt::format(
+            "the application sent {} body bytes for a Content-Length of {}; "
+            "the excess was not sent",
+            body_offered_, *declared_length_);
+    }
+    return fmt::format("the application sent {} body bytes for a Content-Length of {}",
+                       body_offered_, *declared_length_);
 }
 
 void response_writer::send(std::string_view head, std::string_view body) {
@@ -138,11 +216,15 @@ void response_writer::send(std::string_view head, std::string_view body) {
         sink_->write(parts, ec);
     }
     headers_sent_ = true;
+    check(ec);
+    bytes_sent_ += head.size() + body.size();
+}
+
+void response_writer::check(const std::error_code& ec) {
     if (ec) {
         client_gone_ = true;
         raise_os_error("client went away: " + ec.message());
     }
-    bytes_sent_ += head.size() + body.size();
 }
 
 void bind_response_writer(py::module_& m) {

@@ -1,11 +1,13 @@
 // start_response and write() of PEP 3333: checks what the application sends, builds the
-// response head, and sends it with the first non-empty body chunk (one gather write).
+// response head, and sends it with the first non-empty body chunk (one gather write). A
+// Content-Length the app declares is held to; a HEAD response carries no body.
 // Exposed to Python as gantry.StartResponse; one per request.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "embed/byte_io.hpp"
@@ -15,12 +17,14 @@ namespace gantry::embed {
 
 class response_writer {
 public:
-    explicit response_writer(byte_sink* sink) : sink_(sink) {}
+    response_writer(byte_sink* sink, bool head_request) : sink_(sink), head_only_(head_request) {}
 
     // start_response(status, response_headers, exc_info=None) -> write
     void start(pybind11::handle status, pybind11::handle headers, pybind11::handle exc_info);
     // Sends one body chunk (a bytes object); the head goes out with the first non-empty one.
     void write(pybind11::handle chunk);
+    // Sends `count` bytes of file `fd` from `offset` as body (wsgi.file_wrapper's fast path).
+    void write_file(int fd, std::uint64_t offset, std::uint64_t count);
     // The body is complete: sends the head if no chunk carried it.
     void finish();
     // Answers 500 when the application failed before anything was sent.
@@ -30,14 +34,23 @@ public:
     bool client_gone() const noexcept { return client_gone_; }
     int status() const noexcept { return head_.status_code(); }
     std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+    // What the app got wrong about Content-Length, or "".
+    std::string length_mismatch() const;
     void detach() noexcept { sink_ = nullptr; }
 
 private:
     void add_headers(pybind11::handle headers);
+    void require_started() const;
+    // How much of `size` more body bytes may go out: all, unless Content-Length says less.
+    std::uint64_t allowed(std::uint64_t size) noexcept;
     void send(std::string_view head, std::string_view body);
+    void check(const std::error_code& ec);
 
     byte_sink* sink_;
+    bool head_only_;
     protocol::response_head head_;
+    std::optional<std::uint64_t> declared_length_;
+    std::uint64_t body_offered_ = 0;  // what the app gave, sent or not
     bool headers_set_ = false;
     bool headers_sent_ = false;
     bool client_gone_ = false;

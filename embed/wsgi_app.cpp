@@ -1,6 +1,9 @@
 #include "embed/wsgi_app.hpp"
 
 #include <pybind11/pybind11.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 
 #include "embed/app_loader.hpp"
 #include "embed/environ_builder.hpp"
@@ -13,14 +16,55 @@ namespace py = pybind11;
 namespace gantry::embed {
 namespace {
 
+constexpr std::string_view not_found_response =
+    "HTTP/1.1 404 Not Found\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 10\r\n"
+    "\r\n"
+    "Not Found\n";
+
+struct mounted_app {
+    std::string prefix;
+    py::object app;
+};
+
+// A wrapped regular file goes out with sendfile() from its current position; false when
+// the file-like object has no usable descriptor (then it is iterated like any other).
+bool send_real_file(py::handle wrapper, response_writer& writer) {
+    py::object file = wrapper.attr("filelike");
+    // Text files have a fileno() too, but their bytes on disk are not what read() returns.
+    if (!py::hasattr(file, "fileno") || py::hasattr(file, "encoding")) {
+        return false;
+    }
+    int fd = -1;
+    long long offset = 0;
+    try {
+        fd = file.attr("fileno")().cast<int>();
+        offset = py::hasattr(file, "tell") ? file.attr("tell")().cast<long long>() : 0;
+    } catch (const py::error_already_set&) {
+        return false;  // io.UnsupportedOperation and friends: not a real file
+    }
+    struct stat st {};
+    if (fd < 0 || offset < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const auto from = static_cast<std::uint64_t>(offset);
+    writer.write_file(fd, from, size > from ? size - from : 0);
+    return true;
+}
+
 // Sends every chunk of the application's iterable. A list or tuple (the common
 // `return [body]`) is walked by index, without an iterator.
-void send_body(py::handle result, response_writer& writer) {
+void send_body(py::handle result, response_writer& writer, py::handle file_wrapper) {
     if (PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr())) {
-        py::sequence items = py::reinterpret_borrow<py::sequence>(result);
         for (py::ssize_t i = 0; i < PySequence_Fast_GET_SIZE(result.ptr()); ++i) {
             writer.write(PySequence_Fast_GET_ITEM(result.ptr(), i));
         }
+        return;
+    }
+    if (Py_TYPE(result.ptr()) == reinterpret_cast<PyTypeObject*>(file_wrapper.ptr()) &&
+        send_real_file(result, writer)) {
         return;
     }
     for (py::handle chunk : result) {
@@ -37,19 +81,41 @@ void close_result(py::handle result) {
     }
 }
 
+bool serves(std::string_view prefix, std::string_view path) {
+    return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
 }  // namespace
 
 struct wsgi_app::impl {
-    impl(const app_spec& spec, const wsgi_settings& settings)
-        : app(load_app(spec)),
-          environ({.multithread = settings.multithread, .multiprocess = settings.multiprocess}) {}
+    impl(const std::vector<app_mount>& mounts, const wsgi_settings& settings)
+        : environ({.multithread = settings.multithread, .multiprocess = settings.multiprocess}),
+          file_wrapper(py::module_::import("gantry").attr("FileWrapper")) {
+        for (const app_mount& m : mounts) {
+            apps.push_back({m.prefix, load_app(m.spec)});
+        }
+        // Longest prefix first, so that the first match is the most specific one.
+        std::sort(apps.begin(), apps.end(), [](const mounted_app& a, const mounted_app& b) {
+            return a.prefix.size() > b.prefix.size();
+        });
+    }
 
-    void call(const protocol::request_head& head, py::handle input, py::handle start_response,
-              response_writer& writer) {
-        py::dict env = environ.build(head, input);
-        py::object result = app(env, start_response);
+    const mounted_app* find(const protocol::request_head& head) const {
+        const std::string_view path = head.find("PATH_INFO").value_or("");
+        for (const mounted_app& m : apps) {
+            if (m.prefix.empty() || serves(m.prefix, path)) {
+                return &m;
+            }
+        }
+        return nullptr;
+    }
+
+    void call(const mounted_app& m, const protocol::request_head& head, py::handle input,
+              py::handle start_response, response_writer& writer) const {
+        py::dict env = environ.build(head, input, m.prefix);
+        py::object result = m.app(env, start_response);
         try {
-            send_body(result, writer);
+            send_body(result, writer, file_wrapper);
             writer.finish();
         } catch (py::error_already_set&) {
             try {
@@ -62,13 +128,14 @@ struct wsgi_app::impl {
         close_result(result);
     }
 
-    py::object app;
+    std::vector<mounted_app> apps;
     environ_builder environ;
+    py::object file_wrapper;
 };
 
-wsgi_app::wsgi_app(const app_spec& spec, const wsgi_settings& settings) {
+wsgi_app::wsgi_app(const std::vector<app_mount>& mounts, const wsgi_settings& settings) {
     py::gil_scoped_acquire gil;
-    impl_ = std::make_unique<impl>(spec, settings);
+    impl_ = std::make_unique<impl>(mounts, settings);
 }
 
 wsgi_app::~wsgi_app() {
@@ -78,15 +145,31 @@ wsgi_app::~wsgi_app() {
 
 call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body,
                              byte_sink& out) {
-    py::gil_scoped_acquire gil;
     call_result r;
+    const mounted_app* target = impl_->find(head);
+    if (target == nullptr) {
+        std::error_code ec;
+        const std::span<const std::byte> parts[] = {std::as_bytes(std::span(not_found_response))};
+        out.write(parts, ec);
+        r.result = outcome::no_app;
+        r.status = 404;
+        r.bytes_sent = ec ? 0 : not_found_response.size();
+        return r;
+    }
+    py::gil_scoped_acquire gil;
     py::object input = py::cast(input_stream(&body, head.content_length));
-    py::object start_response = py::cast(response_writer(&out));
+    py::object start_response =
+        py::cast(response_writer(&out, head.find("REQUEST_METHOD") == "HEAD"));
     auto& writer = start_response.cast<response_writer&>();
+    auto& reader = input.cast<input_stream&>();
     try {
-        impl_->call(head, input, start_response, writer);
+        impl_->call(*target, head, input, start_response, writer);
     } catch (py::error_already_set& e) {
-        if (writer.client_gone()) {
+        // The client's doing, not the app's: no traceback, and no 500 to a stalled client.
+        if (!reader.failure().empty()) {
+            r.result = outcome::body_failed;
+            r.message = reader.failure();
+        } else if (writer.client_gone()) {
             r.result = outcome::client_gone;
             r.message = e.what();
         } else if (writer.headers_sent()) {
@@ -102,9 +185,14 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
             }
         }
     }
+    if (r.result == outcome::ok && !reader.failure().empty()) {
+        r.warning = reader.failure();  // the app caught the read error and answered anyway
+    } else if (r.result == outcome::ok) {
+        r.warning = writer.length_mismatch();
+    }
     r.status = writer.status();
     r.bytes_sent = writer.bytes_sent();
-    input.cast<input_stream&>().detach();
+    reader.detach();
     writer.detach();
     return r;
 }

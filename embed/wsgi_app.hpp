@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "embed/byte_io.hpp"
 #include "protocol/request_head.hpp"
@@ -18,6 +19,14 @@ struct app_spec {
     std::string callable = "application";
 };
 
+// An application and the URL prefix it serves ("" for the root, else "/prefix" without a
+// trailing slash). A request goes to the longest prefix that PATH_INFO starts with at a '/'
+// boundary; the prefix moves from PATH_INFO into SCRIPT_NAME.
+struct app_mount {
+    std::string prefix;
+    app_spec spec;
+};
+
 struct wsgi_settings {
     bool multithread = false;
     bool multiprocess = false;
@@ -27,7 +36,9 @@ enum class outcome {
     ok,
     app_error,         // the app failed before sending anything: the client got a 500
     response_aborted,  // the app failed after the head was sent: the response is cut short
-    client_gone,       // the client closed the connection while we wrote or read
+    client_gone,       // the client went away while the response was being written
+    body_failed,       // the client stalled or broke off while sending the body
+    no_app,            // no mounted application serves the path: the client got a 404
 };
 
 struct call_result {
@@ -35,12 +46,13 @@ struct call_result {
     int status = 0;
     std::uint64_t bytes_sent = 0;
     std::string message;  // the traceback or cause when result != ok
+    std::string warning;  // something the app got wrong that was repaired (e.g. Content-Length)
 };
 
 class wsgi_app {
 public:
-    // Imports the application; throws app_load_error with the traceback. Needs an interpreter.
-    wsgi_app(const app_spec& spec, const wsgi_settings& settings);
+    // Imports the applications; throws app_load_error with the traceback. Needs an interpreter.
+    wsgi_app(const std::vector<app_mount>& mounts, const wsgi_settings& settings);
     ~wsgi_app();
     wsgi_app(const wsgi_app&) = delete;
     wsgi_app& operator=(const wsgi_app&) = delete;

@@ -45,6 +45,32 @@ embed::interpreter_config python_config(const options& o) {
     return c;
 }
 
+embed::app_spec spec_of(std::string_view app) {
+    if (app.ends_with(".py")) {
+        return {.module = {},
+                .wsgi_file = std::filesystem::absolute(app).string(),
+                .callable = "application"};
+    }
+    const auto colon = app.find(':');
+    return {.module = std::string(app.substr(0, colon)),
+            .wsgi_file = {},
+            .callable = colon == std::string_view::npos ? "application"
+                                                        : std::string(app.substr(colon + 1))};
+}
+
+// --module / --wsgi-file is the app at the root; each --mount adds one under its prefix.
+std::vector<embed::app_mount> mounts_of(const options& o) {
+    std::vector<embed::app_mount> mounts;
+    if (!o.module.empty() || !o.wsgi_file.empty()) {
+        mounts.push_back(
+            {"", {.module = o.module, .wsgi_file = o.wsgi_file, .callable = o.callable}});
+    }
+    for (const options::mount& m : o.mounts) {
+        mounts.push_back({m.prefix, spec_of(m.app)});
+    }
+    return mounts;
+}
+
 std::string joined_names(const std::vector<listener>& listeners) {
     std::string names;
     for (const listener& l : listeners) {
@@ -63,12 +89,15 @@ int run(const options& o) {
     change_directory(o.chdir);
     const std::vector<listener> listeners = bind_all(o);
     embed::interpreter python(python_config(o));
-    embed::wsgi_app app({.module = o.module, .wsgi_file = o.wsgi_file, .callable = o.callable},
-                        {.multithread = false, .multiprocess = o.processes > 1});
+    embed::wsgi_app app(mounts_of(o),
+                        {.multithread = o.threads > 1, .multiprocess = o.processes > 1});
     // Preloaded: keep what the import allocated out of the GC's way, so workers share it.
     python.freeze_gc();
 
-    const worker_settings worker{.buffer_size = o.buffer_size, .socket_timeout = o.socket_timeout};
+    const worker_settings worker{.threads = o.threads,
+                                 .buffer_size = o.buffer_size,
+                                 .socket_timeout = o.socket_timeout,
+                                 .limit_post = o.limit_post};
     master m({.processes = o.processes, .listening_on = joined_names(listeners)}, python,
              [&](int id) {
                  worker_settings mine = worker;

@@ -1,5 +1,6 @@
 #include "server/net/socket_stream.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -77,6 +78,27 @@ void socket_stream::write(std::span<const std::span<const std::byte>> buffers,
                 --msg.msg_iovlen;
             }
         }
+    }
+}
+
+void socket_stream::send_file(int fd, std::uint64_t offset, std::uint64_t count,
+                              std::error_code& ec) {
+    auto pos = static_cast<off_t>(offset);
+    while (count > 0) {
+        const ssize_t n = sendfile(fd_, fd, &pos, count);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            ec = io_error(errno);
+            return;
+        }
+        if (n == 0) {
+            // The file is shorter than it was when its size was taken.
+            ec = std::make_error_code(std::errc::io_error);
+            return;
+        }
+        count -= static_cast<std::uint64_t>(n);
     }
 }
 

@@ -15,6 +15,7 @@ public:
 
     std::size_t read_some(std::span<std::byte> into, std::error_code& ec) override;
     void write(std::span<const std::span<const std::byte>> buffers, std::error_code& ec) override;
+    void send_file(int fd, std::uint64_t offset, std::uint64_t count, std::error_code& ec) override;
 
 private:
     int fd_;

@@ -15,8 +15,9 @@ bool given(const std::vector<assignment>& list, const option_def* def) {
 }
 
 void check_runnable(const options& o) {
-    if (o.module.empty() && o.wsgi_file.empty()) {
-        throw config_error("no application: give --module MOD[:CALLABLE] or --wsgi-file PATH");
+    if (o.module.empty() && o.wsgi_file.empty() && o.mounts.empty()) {
+        throw config_error(
+            "no application: give --module MOD[:CALLABLE], --wsgi-file PATH or --mount");
     }
     if (!o.module.empty() && !o.wsgi_file.empty()) {
         throw config_error("--module and --wsgi-file: give one of them, not both");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -38,6 +39,20 @@ void store_module(options& o, std::string_view value) {
     }
 }
 
+// "/prefix=APP": the prefix loses a trailing slash, so "/" is the root ("").
+void store_mount(options& o, std::string_view value) {
+    const auto eq = value.find('=');
+    if (eq == std::string_view::npos || value.empty() || value.front() != '/' ||
+        eq + 1 == value.size()) {
+        throw std::invalid_argument("expected /PREFIX=MODULE[:CALLABLE] or /PREFIX=path/to/app.py");
+    }
+    std::string_view prefix = value.substr(0, eq);
+    while (!prefix.empty() && prefix.back() == '/') {
+        prefix.remove_suffix(1);
+    }
+    o.mounts.push_back({std::string(prefix), std::string(value.substr(eq + 1))});
+}
+
 const std::vector<option_def>& rows() {
     static const std::vector<option_def> table = {
         {"module", "w module", value_type::text, false,
@@ -71,6 +86,16 @@ const std::vector<option_def>& rows() {
          }},
         {"processes", "p workers", value_type::number, false, "number of worker processes",
          [](options& o, std::string_view v) { o.processes = parse_number(v, 1, 1024); }},
+        {"threads", "", value_type::number, false, "request threads in each worker (default 1)",
+         [](options& o, std::string_view v) { o.threads = parse_number(v, 1, 256); }},
+        {"mount", "", value_type::text, true,
+         "serve another app under a URL prefix: /PREFIX=MODULE[:CALLABLE] (repeatable)",
+         store_mount},
+        {"limit-post", "", value_type::number, false,
+         "largest request body accepted, in bytes; larger ones get 413 (default: no limit)",
+         [](options& o, std::string_view v) {
+             o.limit_post = parse_number(v, 0, std::numeric_limits<long long>::max());
+         }},
         {"buffer-size", "b", value_type::number, false,
          "largest uwsgi vars block accepted, in bytes (default 65535)",
          [](options& o, std::string_view v) { o.buffer_size = parse_number(v, 512, 65535); }},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,20 @@ struct options {
     std::string callable = "application";
     std::string chdir;
     std::vector<std::string> pythonpath;
+    // --mount /prefix=APP: more applications, each under a URL prefix ("" is the root).
+    struct mount {
+        std::string prefix;
+        std::string app;  // MODULE[:CALLABLE], or a path ending in .py
+    };
+    std::vector<mount> mounts;
 
     // Sockets and workers
     std::vector<std::string> sockets;
     int processes = 1;
+    int threads = 1;  // request threads per worker
     std::size_t buffer_size = 65535;
-    int socket_timeout = 4;  // seconds, per read or write on a connection
+    int socket_timeout = 4;        // seconds, per read or write on a connection
+    std::uint64_t limit_post = 0;  // largest request body accepted; 0: no limit
 
     // Meta
     std::string yaml;  // the config file that was read, if any

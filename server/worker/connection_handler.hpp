@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace gantry::server {
 
 class connection_handler {
 public:
-    connection_handler(int worker_id, std::size_t buffer_size, embed::wsgi_app& app);
+    connection_handler(int worker_id, std::size_t buffer_size, std::uint64_t limit_post,
+                       embed::wsgi_app& app);
 
     // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
     void serve(int fd, std::string_view peer);
@@ -22,9 +24,12 @@ public:
 private:
     // Reads until the parser has the whole head; returns the bytes received, 0 on failure.
     std::size_t read_head(int fd, std::string_view peer);
+    // Answers 413 without reading the body (nor handing it to the app).
+    void refuse_body(int fd, std::string_view peer);
     void log_result(const embed::call_result& r, double millis) const;
 
     int worker_id_;
+    std::uint64_t limit_post_;
     embed::wsgi_app& app_;
     protocol::request_parser parser_;
     std::vector<std::byte> buffer_;

@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "embed/interpreter.hpp"
 #include "server/log/log.hpp"
 #include "server/net/socket_options.hpp"
 #include "server/worker/connection_handler.hpp"
@@ -92,19 +94,18 @@ private:
     std::vector<pollfd> fds_;
 };
 
-}  // namespace
-
-int run_worker(const worker_settings& settings, std::span<const listener> listeners,
-               embed::wsgi_app& app) {
+// One request thread's loop; returns only when accepting fails for good.
+void serve(const worker_settings& settings, std::span<const listener> listeners,
+           embed::wsgi_app& app) {
     acceptor accept(listeners);
-    connection_handler handler(settings.id, settings.buffer_size, app);
+    connection_handler handler(settings.id, settings.buffer_size, settings.limit_post, app);
     for (;;) {
         sockaddr_storage peer{};
         const listener* from = nullptr;
         const int fd = accept.next(peer, from);
         if (fd < 0) {
             log::error("worker {}: cannot accept: {}", settings.id, std::strerror(errno));
-            return 1;
+            return;
         }
         if (!from->passes_timeouts()) {
             set_io_timeout(fd, settings.socket_timeout);
@@ -112,6 +113,22 @@ int run_worker(const worker_settings& settings, std::span<const listener> listen
         handler.serve(fd, peer_name(peer));
         close(fd);
     }
+}
+
+}  // namespace
+
+int run_worker(const worker_settings& settings, std::span<const listener> listeners,
+               embed::wsgi_app& app) {
+    for (int i = 1; i < settings.threads; ++i) {
+        // Threads are never joined: the worker ends as a process, by signal or _Exit.
+        std::thread([&settings, listeners, &app] {
+            const embed::python_thread attached;
+            serve(settings, listeners, app);
+            std::_Exit(1);  // a thread that cannot accept means the listeners are gone
+        }).detach();
+    }
+    serve(settings, listeners, app);
+    return 1;
 }
 
 }  // namespace gantry::server

@@ -1,8 +1,10 @@
 // A worker process's life: accept a connection on an inherited listener, read one uwsgi
-// request, call the application, write the response, close; again.
+// request, call the application, write the response, close; again. With --threads N, N
+// threads do this side by side, each with its own accept loop and buffers.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "embed/wsgi_app.hpp"
@@ -12,8 +14,10 @@ namespace gantry::server {
 
 struct worker_settings {
     int id = 1;  // 1-based, stable across respawns of the same slot
+    int threads = 1;
     std::size_t buffer_size = 65535;
     int socket_timeout = 4;
+    std::uint64_t limit_post = 0;  // 0: no limit
 };
 
 // Serves until the process is stopped by a signal; returns an exit code only when it

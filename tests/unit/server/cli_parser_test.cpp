@@ -81,6 +81,26 @@ TEST_CASE("an incomplete configuration says what is missing") {
           std::string::npos);
 }
 
+TEST_CASE("--mount takes /PREFIX=APP; a trailing slash is dropped, / is the root") {
+    const options o = parse({"--mount", "/api/=api.wsgi:app", "--mount", "/=site.py", "-s", ":1"});
+    REQUIRE(o.mounts.size() == 2);
+    CHECK(o.mounts[0].prefix == "/api");
+    CHECK(o.mounts[0].app == "api.wsgi:app");
+    CHECK(o.mounts[1].prefix.empty());
+    CHECK(o.mounts[1].app == "site.py");
+    CHECK(error_of({"--mount", "api=x"}) ==
+          "--mount: expected /PREFIX=MODULE[:CALLABLE] or /PREFIX=path/to/app.py, got 'api=x'");
+    CHECK(error_of({"--mount", "/api="}).starts_with("--mount: expected"));
+}
+
+TEST_CASE("--threads and --limit-post") {
+    const options o = parse({"-w", "a", "-s", ":1", "--threads", "8", "--limit-post", "1048576"});
+    CHECK(o.threads == 8);
+    CHECK(o.limit_post == 1048576);
+    CHECK(error_of({"--threads", "0"}) ==
+          "--threads: expected a whole number from 1 to 256, got '0'");
+}
+
 TEST_CASE("--help needs nothing else") {
     CHECK(parse({"--help"}).help);
     CHECK(parse({"-h"}).help);
