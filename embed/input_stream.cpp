@@ -16,7 +16,7 @@ constexpr std::size_t read_ahead = 64 * 1024;
 
 }  // namespace
 
-void input_stream::read_exact(char* into, std::size_t n) {
+std::size_t input_stream::read_body(char* into, std::size_t n) {
     if (source_ == nullptr) {
         raise_os_error("wsgi.input read after the request ended");
     }
@@ -38,13 +38,17 @@ void input_stream::read_exact(char* into, std::size_t n) {
         failure_ = "the client stopped sending the request body (timed out)";
     } else if (ec) {
         failure_ = "error reading the request body: " + ec.message();
-    } else if (got < n) {
+    } else if (got < n && length_known_) {
         failure_ = "the client closed the connection before sending the whole body";
     }
     if (!failure_.empty()) {
         remaining_ = 0;
         raise_os_error(failure_);
     }
+    if (got < n) {
+        remaining_ = 0;  // the end of a body of unknown length
+    }
+    return got;
 }
 
 bool input_stream::fill() {
@@ -56,33 +60,55 @@ bool input_stream::fill() {
     const std::size_t old_size = buf_.size();
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(read_ahead, remaining_));
     buf_.resize(old_size + n);
+    std::size_t got = 0;
     try {
-        read_exact(buf_.data() + old_size, n);
+        got = read_body(buf_.data() + old_size, n);
     } catch (...) {
         buf_.resize(old_size);
         throw;
     }
-    return true;
+    buf_.resize(old_size + got);
+    return got > 0;
+}
+
+py::bytes input_stream::read_to_end() {
+    while (fill()) {
+    }
+    py::bytes all(buf_.data() + pos_, buffered());
+    buf_.clear();
+    pos_ = 0;
+    return all;
 }
 
 py::bytes input_stream::read(py::ssize_t size) {
-    std::uint64_t n = available();
-    if (size >= 0) {
-        n = std::min<std::uint64_t>(n, static_cast<std::uint64_t>(size));
+    if (size < 0 && !length_known_) {
+        return read_to_end();
+    }
+    std::uint64_t n = size < 0 ? buffered() + remaining_ : static_cast<std::uint64_t>(size);
+    if (length_known_ || remaining_ == 0) {
+        n = std::min<std::uint64_t>(n, buffered() + remaining_);
     }
     PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<py::ssize_t>(n));
     if (raw == nullptr) {
         throw py::error_already_set();
     }
-    auto result = py::reinterpret_steal<py::bytes>(raw);
     char* out = PyBytes_AS_STRING(raw);
     const std::size_t from_buffer = std::min<std::size_t>(buffered(), n);
     std::memcpy(out, buf_.data() + pos_, from_buffer);
     pos_ += from_buffer;
+    std::size_t got = from_buffer;
     if (n > from_buffer) {
-        read_exact(out + from_buffer, n - from_buffer);
+        try {
+            got += read_body(out + from_buffer, n - from_buffer);
+        } catch (...) {
+            Py_DECREF(raw);
+            throw;
+        }
     }
-    return result;
+    if (got < n && _PyBytes_Resize(&raw, static_cast<py::ssize_t>(got)) != 0) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<py::bytes>(raw);
 }
 
 py::bytes input_stream::readline(py::ssize_t size) {

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "embed/byte_io.hpp"
@@ -13,8 +14,12 @@ namespace gantry::embed {
 
 class input_stream {
 public:
-    input_stream(byte_source* source, std::uint64_t content_length)
-        : source_(source), remaining_(content_length) {}
+    // `content_length` is empty when the body's end is only known when the source says so
+    // (a chunked HTTP request): reads then stop at the source's end of stream.
+    input_stream(byte_source* source, std::optional<std::uint64_t> content_length)
+        : source_(source),
+          remaining_(content_length.value_or(UINT64_MAX)),
+          length_known_(content_length.has_value()) {}
 
     // PEP 3333 / io.RawIOBase semantics: a negative size (or none) reads to the end of the
     // body; at the end, b"".
@@ -33,14 +38,17 @@ public:
 
 private:
     std::size_t buffered() const noexcept { return buf_.size() - pos_; }
-    std::uint64_t available() const noexcept { return buffered() + remaining_; }
-    // Reads up to `n` more bytes of body straight into `into`, releasing the GIL.
-    void read_exact(char* into, std::size_t n);
+    // Reads `n` more bytes of body straight into `into`, releasing the GIL; fewer only at the
+    // end of a body of unknown length. Returns how many.
+    std::size_t read_body(char* into, std::size_t n);
+    // The rest of a body of unknown length.
+    pybind11::bytes read_to_end();
     // Appends the next piece of the body to the line buffer; false at the end of the body.
     bool fill();
 
     byte_source* source_;
     std::uint64_t remaining_;  // body bytes not yet taken from the source
+    bool length_known_;
     std::string buf_;          // read ahead for readline(); consumed from pos_
     std::size_t pos_ = 0;
     std::string failure_;

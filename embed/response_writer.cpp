@@ -152,25 +152,36 @@ void response_writer::write(py::handle chunk) {
     if (body.empty() && headers_sent_) {
         return;
     }
-    send(headers_sent_ ? std::string_view() : head_.finish(), body);
+    send(headers_sent_ ? std::string_view() : final_head(length_hint_), body);
 }
 
 void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t count) {
     require_started();
-    if (!headers_sent_) {
-        send(head_.finish(), {});
-    }
     const std::uint64_t n = allowed(count);
+    if (!headers_sent_) {
+        // Nothing was sent before: the file is the whole body.
+        send(final_head(head_only_ ? std::nullopt : std::optional(n)), {});
+    }
     if (n == 0) {
         return;
     }
     if (sink_ == nullptr) {
         raise_os_error("file sent after the request ended");
     }
+    const std::string size_line = chunked_ ? fmt::format("{:x}\r\n", n) : std::string();
     std::error_code ec;
     {
         py::gil_scoped_release nogil;
-        sink_->send_file(fd, offset, n, ec);
+        const std::span<const std::byte> before[] = {std::as_bytes(std::span(size_line))};
+        sink_->write(before, ec);
+        if (!ec) {
+            sink_->send_file(fd, offset, n, ec);
+        }
+        const std::span<const std::byte> after[] = {
+            std::as_bytes(std::span(std::string_view(chunked_ ? "\r\n" : "")))};
+        if (!ec) {
+            sink_->write(after, ec);
+        }
     }
     check(ec);
     bytes_sent_ += n;
@@ -179,8 +190,34 @@ void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t cou
 void response_writer::finish() {
     require_started();
     if (!headers_sent_) {
-        send(head_.finish(), {});
+        send(final_head(0), {});
+    } else if (chunked_) {
+        chunked_ = false;  // the terminator is not itself framed
+        send("0\r\n\r\n", {});
     }
+}
+
+std::string_view response_writer::final_head(std::optional<std::uint64_t> known_total) {
+    if (!delimit_) {
+        return head_.finish();
+    }
+    const int status = head_.status_code();
+    const bool no_body = head_only_ || status < 200 || status == 204 || status == 304;
+    if (keep_alive_ && !declared_length_ && !no_body) {
+        if (known_total) {
+            head_.add("Content-Length", fmt::format("{}", *known_total));
+            declared_length_ = known_total;
+        } else if (chunked_ok_) {
+            head_.add("Transfer-Encoding", "chunked");
+            chunked_ = true;
+        } else {
+            keep_alive_ = false;  // an HTTP/1.0 body of unknown length ends at close
+        }
+    }
+    if (!keep_alive_) {
+        head_.add("Connection", "close");
+    }
+    return head_.finish();
 }
 
 void response_writer::send_internal_error() {
@@ -207,9 +244,17 @@ void response_writer::send(std::string_view head, std::string_view body) {
     if (sink_ == nullptr) {
         raise_os_error("write() called after the request ended");
     }
-    const std::array<std::span<const std::byte>, 2> parts{
+    char size_line[20] = "";
+    std::size_t size_len = 0;
+    if (chunked_ && !body.empty()) {
+        size_len = fmt::format_to_n(size_line, sizeof size_line, "{:x}\r\n", body.size()).size;
+    }
+    const std::string_view chunk_end = size_len > 0 ? "\r\n" : "";
+    const std::array<std::span<const std::byte>, 4> parts{
         std::as_bytes(std::span(head.data(), head.size())),
-        std::as_bytes(std::span(body.data(), body.size()))};
+        std::as_bytes(std::span(size_line, size_len)),
+        std::as_bytes(std::span(body.data(), body.size())),
+        std::as_bytes(std::span(chunk_end.data(), chunk_end.size()))};
     std::error_code ec;
     {
         py::gil_scoped_release nogil;

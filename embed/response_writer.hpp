@@ -11,13 +11,19 @@
 #include <string>
 
 #include "embed/byte_io.hpp"
+#include "embed/wsgi_app.hpp"
 #include "protocol/response_head.hpp"
 
 namespace gantry::embed {
 
 class response_writer {
 public:
-    response_writer(byte_sink* sink, bool head_request) : sink_(sink), head_only_(head_request) {}
+    response_writer(byte_sink* sink, bool head_request, const response_framing& framing)
+        : sink_(sink),
+          head_only_(head_request),
+          delimit_(framing.delimit),
+          keep_alive_(framing.keep_alive),
+          chunked_ok_(framing.chunked_ok) {}
 
     // start_response(status, response_headers, exc_info=None) -> write
     void start(pybind11::handle status, pybind11::handle headers, pybind11::handle exc_info);
@@ -25,7 +31,10 @@ public:
     void write(pybind11::handle chunk);
     // Sends `count` bytes of file `fd` from `offset` as body (wsgi.file_wrapper's fast path).
     void write_file(int fd, std::uint64_t offset, std::uint64_t count);
-    // The body is complete: sends the head if no chunk carried it.
+    // The body will be exactly `total` bytes (the app returned a list): lets an HTTP
+    // response carry a Content-Length instead of being chunked.
+    void expect_total(std::uint64_t total) noexcept { length_hint_ = total; }
+    // The body is complete: sends the head if no chunk carried it, and the last chunk.
     void finish();
     // Answers 500 when the application failed before anything was sent.
     void send_internal_error();
@@ -34,6 +43,8 @@ public:
     bool client_gone() const noexcept { return client_gone_; }
     int status() const noexcept { return head_.status_code(); }
     std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+    // The response was delimited and the client wants more: the connection may stay open.
+    bool keep_alive() const noexcept { return delimit_ && keep_alive_; }
     // What the app got wrong about Content-Length, or "".
     std::string length_mismatch() const;
     void detach() noexcept { sink_ = nullptr; }
@@ -43,11 +54,18 @@ private:
     void require_started() const;
     // How much of `size` more body bytes may go out: all, unless Content-Length says less.
     std::uint64_t allowed(std::uint64_t size) noexcept;
+    // The head as it goes out: for an HTTP client, with what delimits the body added.
+    std::string_view final_head(std::optional<std::uint64_t> known_total);
     void send(std::string_view head, std::string_view body);
     void check(const std::error_code& ec);
 
     byte_sink* sink_;
     bool head_only_;
+    bool delimit_;
+    bool keep_alive_;
+    bool chunked_ok_;
+    bool chunked_ = false;
+    std::optional<std::uint64_t> length_hint_;
     protocol::response_head head_;
     std::optional<std::uint64_t> declared_length_;
     std::uint64_t body_offered_ = 0;  // what the app gave, sent or not

@@ -58,7 +58,14 @@ bool send_real_file(py::handle wrapper, response_writer& writer) {
 // `return [body]`) is walked by index, without an iterator.
 void send_body(py::handle result, response_writer& writer, py::handle file_wrapper) {
     if (PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr())) {
-        for (py::ssize_t i = 0; i < PySequence_Fast_GET_SIZE(result.ptr()); ++i) {
+        const py::ssize_t count = PySequence_Fast_GET_SIZE(result.ptr());
+        std::uint64_t total = 0;
+        for (py::ssize_t i = 0; i < count; ++i) {
+            PyObject* item = PySequence_Fast_GET_ITEM(result.ptr(), i);
+            total += PyBytes_Check(item) ? static_cast<std::uint64_t>(PyBytes_GET_SIZE(item)) : 0;
+        }
+        writer.expect_total(total);
+        for (py::ssize_t i = 0; i < count; ++i) {
             writer.write(PySequence_Fast_GET_ITEM(result.ptr(), i));
         }
         return;
@@ -144,7 +151,7 @@ wsgi_app::~wsgi_app() {
 }
 
 call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body,
-                             byte_sink& out) {
+                             byte_sink& out, const response_framing& framing) {
     call_result r;
     const mounted_app* target = impl_->find(head);
     if (target == nullptr) {
@@ -157,9 +164,10 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
         return r;
     }
     py::gil_scoped_acquire gil;
-    py::object input = py::cast(input_stream(&body, head.content_length));
+    const auto length = head.chunked ? std::nullopt : std::optional(head.content_length);
+    py::object input = py::cast(input_stream(&body, length));
     py::object start_response =
-        py::cast(response_writer(&out, head.find("REQUEST_METHOD") == "HEAD"));
+        py::cast(response_writer(&out, head.find("REQUEST_METHOD") == "HEAD", framing));
     auto& writer = start_response.cast<response_writer&>();
     auto& reader = input.cast<input_stream&>();
     try {
@@ -192,6 +200,7 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
     }
     r.status = writer.status();
     r.bytes_sent = writer.bytes_sent();
+    r.keep_alive = r.result == outcome::ok && writer.keep_alive();
     reader.detach();
     writer.detach();
     return r;

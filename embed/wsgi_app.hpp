@@ -32,6 +32,15 @@ struct wsgi_settings {
     bool multiprocess = false;
 };
 
+// How the response's end is marked. Behind a uwsgi front nothing is needed (the front
+// reads until the connection closes); straight to an HTTP client the body must be delimited
+// for the connection to be kept alive.
+struct response_framing {
+    bool delimit = false;     // speaking HTTP to the client itself
+    bool keep_alive = false;  // the client asked to keep the connection open
+    bool chunked_ok = false;  // HTTP/1.1: a body of unknown length may be sent chunked
+};
+
 enum class outcome {
     ok,
     app_error,         // the app failed before sending anything: the client got a 500
@@ -47,6 +56,7 @@ struct call_result {
     std::uint64_t bytes_sent = 0;
     std::string message;  // the traceback or cause when result != ok
     std::string warning;  // something the app got wrong that was repaired (e.g. Content-Length)
+    bool keep_alive = false;  // the response was delimited: the connection may serve another
 };
 
 class wsgi_app {
@@ -58,7 +68,8 @@ public:
     wsgi_app& operator=(const wsgi_app&) = delete;
 
     // Calls the application for one request. Takes the GIL itself; releases it around I/O.
-    call_result handle(const protocol::request_head& head, byte_source& body, byte_sink& out);
+    call_result handle(const protocol::request_head& head, byte_source& body, byte_sink& out,
+                       const response_framing& framing = {});
 
 private:
     struct impl;

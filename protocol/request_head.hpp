@@ -21,6 +21,9 @@ struct request_head {
     std::vector<var> vars;
     // Bytes of body that follow the head; 0 when CONTENT_LENGTH is absent or empty.
     std::uint64_t content_length = 0;
+    // HTTP/1.1 "Transfer-Encoding: chunked" (--http-socket only): the body's length is
+    // unknown until its last chunk, content_length is 0 and CONTENT_LENGTH absent.
+    bool chunked = false;
 
     // The value of the last var named `key`, if any.
     std::optional<std::string_view> find(std::string_view key) const noexcept {

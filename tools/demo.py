@@ -5,6 +5,8 @@
 Starts build/gantry with examples/APP/gantry.yaml and a private nginx with
 examples/APP/nginx-site.conf in front of it, then waits for Ctrl-C. Stops
 both, leaving no process behind, on Ctrl-C, SIGTERM, or when either exits.
+For django it first runs the example's setup (migrate, demo superuser,
+collectstatic) into build/django-data/.
 --check fetches a page or two through nginx instead of waiting, for CI.
 """
 
@@ -25,6 +27,11 @@ from nginx_front import NginxFront, render_site
 
 ROOT = Path(__file__).resolve().parent.parent
 GANTRY = ROOT / "build" / "gantry"
+PYTHON = "/usr/bin/python3"  # Debian's, the one gantry embeds; not whatever is on PATH
+# examples/django's generated state (SQLite database, collected static files):
+# the default of its settings, and where its nginx site's static alias points.
+DJANGO_DATA_DIR = ROOT / "build" / "django-data"
+DJANGO_DEMO_USER, DJANGO_DEMO_PASSWORD = "admin", "gantry-demo"
 # No proxy from the environment: the demo only ever talks to 127.0.0.1.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -49,14 +56,19 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     gantry = nginx = None
     try:
+        if args.app == "django":
+            setup_django(app_dir)
         gantry = start_gantry(yaml, args.socket)
         site = render_site(app_dir / "nginx-site.conf", args.port, upstream(socket_addr))
         nginx = NginxFront(ROOT / "build" / "demo" / args.app, site, prefix=ROOT)
         nginx.start()
         wait_until_served(nginx, gantry)
         if args.check:
-            return check(nginx, app_dir)
+            return check(nginx, app_dir, args.app)
         print(f"Gantry demo ({args.app}) at {nginx.url} — Ctrl-C to stop", flush=True)
+        if args.app == "django":
+            print(f"Django admin at {nginx.url}admin/ — user {DJANGO_DEMO_USER!r}, password "
+                  f"{DJANGO_DEMO_PASSWORD!r} (unless changed since it was created)", flush=True)
         name, how = wait_for_exit({gantry.pid: "gantry", nginx.pid: "nginx"})
         print(f"demo: {name} {how}; stopping", file=sys.stderr)
         return 1
@@ -99,6 +111,20 @@ def upstream(socket_addr: str) -> str:
     return f"127.0.0.1:{port}" if host in ("", "0.0.0.0") else socket_addr
 
 
+def setup_django(app_dir: Path) -> None:
+    """Run examples/django's setup, which is idempotent: migrate the SQLite
+    database, create the demo superuser unless it exists, collect the static
+    files."""
+    # Always the data directory that nginx-site.conf's alias points to; gantry
+    # inherits the variable too.
+    os.environ["GANTRY_DJANGO_DATA_DIR"] = str(DJANGO_DATA_DIR)
+    cmd = [PYTHON, "manage.py", "demo_setup", "--verbosity", "0",
+           "--username", DJANGO_DEMO_USER, "--password", DJANGO_DEMO_PASSWORD]
+    print(f"demo: setting up examples/django in {DJANGO_DATA_DIR.relative_to(ROOT)}/", flush=True)
+    if subprocess.run(cmd, cwd=app_dir, stdin=subprocess.DEVNULL).returncode != 0:
+        raise RuntimeError(f"the django setup failed: {' '.join(cmd)} (in {app_dir})")
+
+
 def start_gantry(yaml: Path, socket_override: str | None) -> subprocess.Popen:
     cmd = [str(GANTRY), "--yaml", str(yaml)]
     if socket_override:
@@ -129,8 +155,15 @@ def wait_until_served(nginx: NginxFront, gantry: subprocess.Popen, timeout: floa
         time.sleep(0.05)
 
 
-def check(nginx: NginxFront, app_dir: Path) -> int:
-    paths = ["/"]
+# Pages beyond / that --check fetches; django's static files are collected ones
+# (ManifestStaticFilesStorage keeps the unhashed names beside the hashed ones).
+CHECK_PATHS = {
+    "django": ["/admin/login/", "/static/admin/css/base.css", "/static/demo/style.css"],
+}
+
+
+def check(nginx: NginxFront, app_dir: Path, app: str) -> int:
+    paths = ["/", *CHECK_PATHS.get(app, [])]
     if (app_dir / "static" / "style.css").exists():
         paths.append("/static/style.css")
     ok = True
