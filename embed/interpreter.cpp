@@ -99,6 +99,15 @@ void interpreter::freeze_gc() {
     py::module_::import("gc").attr("freeze")();
 }
 
+int interpreter::running_threads() {
+    py::gil_scoped_acquire gil;
+    py::dict modules = py::module_::import("sys").attr("modules");
+    if (!modules.contains("threading")) {
+        return 1;
+    }
+    return modules["threading"].attr("active_count")().cast<int>();
+}
+
 python_thread::python_thread() {
     gil_state_ = PyGILState_Ensure();
     saved_ = PyEval_SaveThread();

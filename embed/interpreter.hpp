@@ -31,6 +31,10 @@ public:
     // in the workers do not touch (and un-share) the pages the master filled before forking.
     void freeze_gc();
 
+    // How many Python threads are running: more than one before the fork means the app
+    // started threads at import, and those do not survive into the workers.
+    int running_threads();
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

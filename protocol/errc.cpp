@@ -31,6 +31,26 @@ public:
                 return "invalid response header (CR, LF or bad name)";
             case errc::invalid_status:
                 return "invalid response status (want \"NNN Reason\")";
+            case errc::http_bad_request:
+                return "malformed HTTP request line or header";
+            case errc::http_header_too_large:
+                return "HTTP request line and headers larger than the limit";
+            case errc::http_body_too_large:
+                return "HTTP request body larger than --limit-post";
+            case errc::http_content_length_with_chunked:
+                return "HTTP request with both Content-Length and Transfer-Encoding";
+            case errc::http_unsupported_transfer_encoding:
+                return "HTTP Transfer-Encoding other than chunked";
+            case errc::http_bad_chunk:
+                return "malformed chunked HTTP request body";
+            case errc::http_bad_host:
+                return "HTTP Host header missing, repeated or invalid";
+            case errc::http_unsupported_version:
+                return "HTTP version other than 1.0 and 1.1";
+            case errc::http_truncated_head:
+                return "connection closed inside the HTTP request head";
+            case errc::http_truncated_body:
+                return "connection closed inside the HTTP request body";
         }
         return "unknown protocol error";
     }

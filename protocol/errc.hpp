@@ -17,6 +17,17 @@ enum class errc {
     unsupported_modifier,  // modifier1 other than 0 (WSGI)
     invalid_header,        // CR, LF or another forbidden byte in a response header
     invalid_status,        // a response status that is not "NNN reason"
+    // HTTP/1.1 requests (--http-socket); the comment names the status the server answers.
+    http_bad_request,                    // 400: request line or header syntax
+    http_header_too_large,               // 431: request line + headers above the limit
+    http_body_too_large,                 // 413: body above --limit-post
+    http_content_length_with_chunked,    // 400: Content-Length and Transfer-Encoding both sent
+    http_unsupported_transfer_encoding,  // 400: a Transfer-Encoding other than "chunked"
+    http_bad_chunk,                      // 400: chunk size, extension, CRLF or trailer syntax
+    http_bad_host,                       // 400: HTTP/1.1 without Host, Host repeated or invalid
+    http_unsupported_version,            // 505: not HTTP/1.0 or HTTP/1.1
+    http_truncated_head,                 // closed inside the request line or headers
+    http_truncated_body,                 // closed inside the body
 };
 
 const std::error_category& protocol_category() noexcept;

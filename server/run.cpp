@@ -10,6 +10,7 @@
 
 #include "embed/interpreter.hpp"
 #include "embed/wsgi_app.hpp"
+#include "server/log/log.hpp"
 #include "server/master/master.hpp"
 #include "server/net/listener.hpp"
 #include "server/options/config_error.hpp"
@@ -28,9 +29,14 @@ void change_directory(const std::string& dir) {
 
 std::vector<listener> bind_all(const options& o) {
     std::vector<listener> out;
-    out.reserve(o.sockets.size());
+    out.reserve(o.sockets.size() + o.http_sockets.size());
     for (const std::string& s : o.sockets) {
-        out.emplace_back(parse_listen_address(s), listen_backlog, o.socket_timeout);
+        out.emplace_back(parse_listen_address(s), listener::protocol::uwsgi, listen_backlog,
+                         o.socket_timeout);
+    }
+    for (const std::string& s : o.http_sockets) {
+        out.emplace_back(parse_listen_address(s), listener::protocol::http, listen_backlog,
+                         o.socket_timeout);
     }
     return out;
 }
@@ -83,8 +89,10 @@ std::string joined_names(const std::vector<listener>& listeners) {
 
 int run(const options& o) {
     // Validate every address before binding any, so a typo never leaves a half-bound server.
-    for (const std::string& s : o.sockets) {
-        parse_listen_address(s);
+    for (const auto* list : {&o.sockets, &o.http_sockets}) {
+        for (const std::string& s : *list) {
+            parse_listen_address(s);
+        }
     }
     change_directory(o.chdir);
     const std::vector<listener> listeners = bind_all(o);
@@ -93,16 +101,24 @@ int run(const options& o) {
                         {.multithread = o.threads > 1, .multiprocess = o.processes > 1});
     // Preloaded: keep what the import allocated out of the GC's way, so workers share it.
     python.freeze_gc();
+    if (const int threads = python.running_threads(); threads > 1) {
+        log::warning(
+            "the app started {} thread(s) while it was imported in the master; threads do not "
+            "survive the fork into the workers: start them in the worker (e.g. on the first "
+            "request)",
+            threads - 1);
+    }
 
     const worker_settings worker{.threads = o.threads,
                                  .buffer_size = o.buffer_size,
                                  .socket_timeout = o.socket_timeout,
-                                 .limit_post = o.limit_post};
+                                 .limit_post = o.limit_post,
+                                 .http_keepalive_timeout = o.http_keepalive_timeout};
     master m({.processes = o.processes, .listening_on = joined_names(listeners)}, python,
-             [&](int id) {
+             [&](int id) -> int {
                  worker_settings mine = worker;
                  mine.id = id;
-                 return run_worker(mine, listeners, app);
+                 run_worker(mine, listeners, app);
              });
     return m.run();
 }

@@ -92,7 +92,8 @@ int bind_unix(const listen_address& a) {
 
 }  // namespace
 
-listener::listener(const listen_address& address, int backlog, int io_timeout) : address_(address) {
+listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout)
+    : address_(address), speaks_(speaks) {
     fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_) : bind_unix(address_);
     if (::listen(fd_, backlog) != 0) {
         const int err = errno;
@@ -104,7 +105,9 @@ listener::listener(const listen_address& address, int backlog, int io_timeout) :
 }
 
 listener::listener(listener&& other) noexcept
-    : address_(std::move(other.address_)), fd_(std::exchange(other.fd_, -1)) {}
+    : address_(std::move(other.address_)),
+      speaks_(other.speaks_),
+      fd_(std::exchange(other.fd_, -1)) {}
 
 listener::~listener() {
     if (fd_ < 0) {

@@ -10,21 +10,26 @@ namespace gantry::server {
 
 class listener {
 public:
+    // What the connections accepted on it speak.
+    enum class protocol { uwsgi, http };
+
     // Binds and listens; throws std::runtime_error naming the address and the cause.
     // `io_timeout` seconds become the read/write timeout every accepted connection inherits.
-    listener(const listen_address& address, int backlog, int io_timeout);
+    listener(const listen_address& address, protocol speaks, int backlog, int io_timeout);
     ~listener();
     listener(listener&& other) noexcept;
     listener& operator=(listener&&) = delete;
     listener(const listener&) = delete;
 
     int fd() const noexcept { return fd_; }
+    protocol speaks() const noexcept { return speaks_; }
     const std::string& name() const noexcept { return address_.text; }
     // Whether accepted connections get the listener's timeouts from the kernel (TCP only).
     bool passes_timeouts() const noexcept { return address_.type == listen_address::kind::tcp; }
 
 private:
     listen_address address_;
+    protocol speaks_;
     int fd_ = -1;
 };
 

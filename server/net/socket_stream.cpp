@@ -26,11 +26,13 @@ std::size_t socket_stream::read_some(std::span<std::byte> into, std::error_code&
         const std::size_t n = std::min(into.size(), pending_.size());
         std::memcpy(into.data(), pending_.data(), n);
         pending_ = pending_.subspan(n);
+        bytes_read_ += n;
         return n;
     }
     for (;;) {
         const ssize_t n = recv(fd_, into.data(), into.size(), 0);
         if (n >= 0) {
+            bytes_read_ += static_cast<std::uint64_t>(n);
             return static_cast<std::size_t>(n);
         }
         if (errno != EINTR) {

@@ -17,9 +17,13 @@ public:
     void write(std::span<const std::span<const std::byte>> buffers, std::error_code& ec) override;
     void send_file(int fd, std::uint64_t offset, std::uint64_t count, std::error_code& ec) override;
 
+    // Bytes handed out by read_some() so far: what of the body the app has read.
+    std::uint64_t bytes_read() const noexcept { return bytes_read_; }
+
 private:
     int fd_;
     std::span<const std::byte> pending_;
+    std::uint64_t bytes_read_ = 0;
 };
 
 }  // namespace gantry::server

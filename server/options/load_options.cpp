@@ -22,8 +22,9 @@ void check_runnable(const options& o) {
     if (!o.module.empty() && !o.wsgi_file.empty()) {
         throw config_error("--module and --wsgi-file: give one of them, not both");
     }
-    if (o.sockets.empty()) {
-        throw config_error("no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock)");
+    if (o.sockets.empty() && o.http_sockets.empty()) {
+        throw config_error(
+            "no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock) or --http-socket");
     }
 }
 

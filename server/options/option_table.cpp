@@ -84,6 +84,15 @@ const std::vector<option_def>& rows() {
              non_empty(v);
              o.sockets.emplace_back(v);
          }},
+        {"http-socket", "", value_type::text, true,
+         "HTTP/1.1 listener for clients and load balancers: HOST:PORT or :PORT (repeatable)",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.http_sockets.emplace_back(v);
+         }},
+        {"http-keepalive-timeout", "", value_type::number, false,
+         "seconds an idle keep-alive HTTP connection stays open (default 5)",
+         [](options& o, std::string_view v) { o.http_keepalive_timeout = parse_number(v, 1, 3600); }},
         {"processes", "p workers", value_type::number, false, "number of worker processes",
          [](options& o, std::string_view v) { o.processes = parse_number(v, 1, 1024); }},
         {"threads", "", value_type::number, false, "request threads in each worker (default 1)",

@@ -25,6 +25,8 @@ struct options {
 
     // Sockets and workers
     std::vector<std::string> sockets;
+    std::vector<std::string> http_sockets;
+    int http_keepalive_timeout = 5;  // seconds an idle keep-alive connection is kept
     int processes = 1;
     int threads = 1;  // request threads per worker
     std::size_t buffer_size = 65535;

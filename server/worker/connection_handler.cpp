@@ -8,7 +8,9 @@
 #include <cstring>
 
 #include "server/log/log.hpp"
+#include "server/net/socket_options.hpp"
 #include "server/net/socket_stream.hpp"
+#include "server/worker/request_log.hpp"
 
 namespace gantry::server {
 namespace {
@@ -16,38 +18,15 @@ namespace {
 // Room for the largest head plus the start of the body, which often arrives with it.
 constexpr std::size_t body_room = 64 * 1024;
 
-std::string_view var_or_dash(const protocol::request_head& head, std::string_view key) {
-    const auto v = head.find(key);
-    return v && !v->empty() ? *v : std::string_view("-");
-}
-
-// Closing with unread request bytes makes the kernel send a reset, which can destroy the
-// response before the front has read it. So: no more writes, then a short, bounded drain.
-void linger_close(int fd) {
-    constexpr std::size_t max_drain = 1 << 20;
-    shutdown(fd, SHUT_WR);
-    const timeval brief{.tv_sec = 1, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief);
-    char sink[16384];
-    std::size_t drained = 0;
-    while (drained < max_drain) {
-        const ssize_t n = recv(fd, sink, sizeof sink, 0);
-        if (n <= 0) {
-            break;
-        }
-        drained += static_cast<std::size_t>(n);
-    }
-}
-
 }  // namespace
 
-connection_handler::connection_handler(int worker_id, std::size_t buffer_size,
-                                       std::uint64_t limit_post, embed::wsgi_app& app)
-    : worker_id_(worker_id),
-      limit_post_(limit_post),
+connection_handler::connection_handler(const worker_settings& settings, embed::wsgi_app& app)
+    : worker_id_(settings.id),
+      limit_post_(settings.limit_post),
+      drain_seconds_(settings.socket_timeout),
       app_(app),
-      parser_(buffer_size),
-      buffer_(protocol::request_parser::header_size + buffer_size + body_room) {}
+      parser_(settings.buffer_size),
+      buffer_(protocol::request_parser::header_size + settings.buffer_size + body_room) {}
 
 std::size_t connection_handler::read_head(int fd, std::string_view peer) {
     parser_.reset();
@@ -98,8 +77,13 @@ void connection_handler::serve(int fd, std::string_view peer) {
     }
     socket_stream stream(fd, std::span(buffer_.data() + head_size_, have - head_size_));
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
+    // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
+    const std::uint64_t body = parser_.head().content_length;
+    if (stream.bytes_read() < body) {
+        drain_before_close(fd, body - stream.bytes_read(), drain_seconds_);
+    }
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
-    log_result(r, took.count());
+    log_request(worker_id_, parser_.head(), r, took.count());
 }
 
 void connection_handler::refuse_body(int fd, std::string_view peer) {
@@ -117,44 +101,7 @@ void connection_handler::refuse_body(int fd, std::string_view peer) {
     std::error_code ec;
     const std::span<const std::byte> parts[] = {std::as_bytes(std::span(response))};
     stream.write(parts, ec);
-    linger_close(fd);
-}
-
-void connection_handler::log_result(const embed::call_result& r, double millis) const {
-    const auto& head = parser_.head();
-    const auto method = var_or_dash(head, "REQUEST_METHOD");
-    const auto uri = var_or_dash(head, "REQUEST_URI");
-    switch (r.result) {
-        case embed::outcome::ok:
-            log::info("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms", worker_id_,
-                      var_or_dash(head, "REMOTE_ADDR"), method, uri, r.status, r.bytes_sent,
-                      millis);
-            break;
-        case embed::outcome::app_error:
-            log::error("worker {}: {} {}: the application failed, 500 sent:\n{}", worker_id_,
-                       method, uri, r.message);
-            break;
-        case embed::outcome::response_aborted:
-            log::error(
-                "worker {}: {} {}: the application failed after the response started; "
-                "connection closed:\n{}",
-                worker_id_, method, uri, r.message);
-            break;
-        case embed::outcome::client_gone:
-            log::debug("worker {}: {} {}: {}", worker_id_, method, uri, r.message);
-            break;
-        case embed::outcome::body_failed:
-            log::warning("worker {}: {} {}: {}; connection closed", worker_id_, method, uri,
-                         r.message);
-            break;
-        case embed::outcome::no_app:
-            log::info("worker {}: {} {} {} => 404, no application mounted there", worker_id_,
-                      var_or_dash(head, "REMOTE_ADDR"), method, uri);
-            break;
-    }
-    if (!r.warning.empty()) {
-        log::warning("worker {}: {} {}: {}", worker_id_, method, uri, r.warning);
-    }
+    drain_before_close(fd, parser_.head().content_length, drain_seconds_);
 }
 
 }  // namespace gantry::server

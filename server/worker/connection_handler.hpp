@@ -10,13 +10,13 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_parser.hpp"
+#include "server/worker/worker.hpp"
 
 namespace gantry::server {
 
 class connection_handler {
 public:
-    connection_handler(int worker_id, std::size_t buffer_size, std::uint64_t limit_post,
-                       embed::wsgi_app& app);
+    connection_handler(const worker_settings& settings, embed::wsgi_app& app);
 
     // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
     void serve(int fd, std::string_view peer);
@@ -26,10 +26,10 @@ private:
     std::size_t read_head(int fd, std::string_view peer);
     // Answers 413 without reading the body (nor handing it to the app).
     void refuse_body(int fd, std::string_view peer);
-    void log_result(const embed::call_result& r, double millis) const;
 
     int worker_id_;
     std::uint64_t limit_post_;
+    int drain_seconds_;  // how long an unread body may be drained before closing
     embed::wsgi_app& app_;
     protocol::request_parser parser_;
     std::vector<std::byte> buffer_;

@@ -1,12 +1,11 @@
 #include "server/worker/worker.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -14,27 +13,14 @@
 #include <vector>
 
 #include "embed/interpreter.hpp"
+#include "server/http/http_front.hpp"
 #include "server/log/log.hpp"
+#include "server/net/peer_address.hpp"
 #include "server/net/socket_options.hpp"
 #include "server/worker/connection_handler.hpp"
 
 namespace gantry::server {
 namespace {
-
-std::string peer_name(const sockaddr_storage& addr) {
-    char host[INET6_ADDRSTRLEN] = "";
-    if (addr.ss_family == AF_INET) {
-        const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
-        inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
-        return std::string(host) + ":" + std::to_string(ntohs(in.sin_port));
-    }
-    if (addr.ss_family == AF_INET6) {
-        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
-        inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
-        return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6.sin6_port));
-    }
-    return "unix socket";
-}
 
 // Errors after which accepting again is the right move: the client gave up, or the process
 // is short of descriptors for a moment.
@@ -98,7 +84,7 @@ private:
 void serve(const worker_settings& settings, std::span<const listener> listeners,
            embed::wsgi_app& app) {
     acceptor accept(listeners);
-    connection_handler handler(settings.id, settings.buffer_size, settings.limit_post, app);
+    connection_handler handler(settings, app);
     for (;;) {
         sockaddr_storage peer{};
         const listener* from = nullptr;
@@ -110,25 +96,66 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
         if (!from->passes_timeouts()) {
             set_io_timeout(fd, settings.socket_timeout);
         }
-        handler.serve(fd, peer_name(peer));
+        handler.serve(fd, peer_address_of(peer).text());
         close(fd);
     }
 }
 
-}  // namespace
+// With HTTP listeners, the I/O thread accepts and request threads take work from its queue.
+void serve_queue(const worker_settings& settings, work_queue& queue, http_front& front,
+                 embed::wsgi_app& app) {
+    connection_handler uwsgi(settings, app);
+    for (;;) {
+        work_item item = queue.pop();
+        if (!item.http) {
+            uwsgi.serve(item.uwsgi_fd, item.peer);
+            close(item.uwsgi_fd);
+            continue;
+        }
+        switch (item.http->serve_one(app)) {
+            case http_connection::next::close:
+                break;
+            case http_connection::next::wait_for_request:
+                front.park(std::move(item.http));
+                break;
+            case http_connection::next::serve_again:
+                queue.push(std::move(item));  // pipelined: its next request is already here
+                break;
+        }
+    }
+}
 
-int run_worker(const worker_settings& settings, std::span<const listener> listeners,
-               embed::wsgi_app& app) {
-    for (int i = 1; i < settings.threads; ++i) {
-        // Threads are never joined: the worker ends as a process, by signal or _Exit.
-        std::thread([&settings, listeners, &app] {
+// Runs `loop` on `threads` threads: this one and threads-1 more, each attached to Python.
+template <typename Loop>
+[[noreturn]] void run_threads(int threads, Loop loop) {
+    for (int i = 1; i < threads; ++i) {
+        // Never joined: the worker ends as a process, by signal or _Exit.
+        std::thread([loop] {
             const embed::python_thread attached;
-            serve(settings, listeners, app);
-            std::_Exit(1);  // a thread that cannot accept means the listeners are gone
+            loop();
+            std::_Exit(1);  // a loop only returns when it cannot go on
         }).detach();
     }
-    serve(settings, listeners, app);
-    return 1;
+    loop();
+    std::_Exit(1);
+}
+
+}  // namespace
+
+[[noreturn]] void run_worker(const worker_settings& settings, std::span<const listener> listeners,
+               embed::wsgi_app& app) {
+    const bool any_http = std::any_of(listeners.begin(), listeners.end(), [](const listener& l) {
+        return l.speaks() == listener::protocol::http;
+    });
+    if (!any_http) {
+        run_threads(settings.threads, [&] { serve(settings, listeners, app); });
+    }
+    work_queue queue;
+    http_front front(listeners, queue,
+                     {.worker_id = settings.id, .limit_post = settings.limit_post},
+                     settings.http_keepalive_timeout);
+    front.start();
+    run_threads(settings.threads, [&] { serve_queue(settings, queue, front, app); });
 }
 
 }  // namespace gantry::server

@@ -18,11 +18,12 @@ struct worker_settings {
     std::size_t buffer_size = 65535;
     int socket_timeout = 4;
     std::uint64_t limit_post = 0;  // 0: no limit
+    int http_keepalive_timeout = 5;
 };
 
-// Serves until the process is stopped by a signal; returns an exit code only when it
-// cannot go on (the listeners are gone).
-int run_worker(const worker_settings& settings, std::span<const listener> listeners,
+// Serves until the process is stopped by a signal; ends the process itself (with an error)
+// only when it cannot go on, e.g. when the listeners are gone.
+[[noreturn]] void run_worker(const worker_settings& settings, std::span<const listener> listeners,
                embed::wsgi_app& app);
 
 }  // namespace gantry::server

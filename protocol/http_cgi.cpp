@@ -1,0 +1,155 @@
+#include "protocol/http_cgi.hpp"
+
+namespace gantry::protocol {
+namespace {
+
+bool is_alnum(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_digits(std::string_view s) noexcept {
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool iequals_prefix(std::string_view s, std::string_view lower_prefix) noexcept {
+    if (s.size() < lower_prefix.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
+        const char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
+        if (c != lower_prefix[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 3986 reg-name = *( unreserved / pct-encoded / sub-delims ), which covers IPv4 too.
+bool is_reg_name(std::string_view s) noexcept {
+    for (char c : s) {
+        if (!is_alnum(c) &&
+            std::string_view("-._~%!$&'()*+,;=").find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Inside "[...]": IPv6 (hex, ':', '.'), an RFC 6874 zone ("%25eth0") or IPvFuture ("v1.x").
+bool is_ip_literal_body(std::string_view s) noexcept {
+    for (char c : s) {
+        if (!is_alnum(c) && std::string_view(":.%-_~").find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return !s.empty();
+}
+
+}  // namespace
+
+std::optional<http_target> split_target(std::string_view target) noexcept {
+    if (!target.empty() && target.front() == '/') {
+        return http_target{{}, target};
+    }
+    std::string_view rest;
+    if (iequals_prefix(target, "http://")) {
+        rest = target.substr(7);
+    } else if (iequals_prefix(target, "https://")) {
+        rest = target.substr(8);
+    } else {
+        return std::nullopt;
+    }
+    const std::size_t end = rest.find_first_of("/?");
+    const std::string_view authority = rest.substr(0, end);
+    if (authority.empty()) {
+        return std::nullopt;
+    }
+    return http_target{authority, end == std::string_view::npos ? "" : rest.substr(end)};
+}
+
+http_path_query split_query(std::string_view origin) noexcept {
+    const std::size_t q = origin.find('?');
+    if (q == std::string_view::npos) {
+        return {origin, {}};
+    }
+    return {origin.substr(0, q), origin.substr(q + 1)};
+}
+
+void percent_decode(std::string_view path, std::string& out) {
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%' && i + 2 < path.size()) {
+            const int hi = hex_value(path[i + 1]);
+            const int lo = hex_value(path[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                continue;
+            }
+        }
+        out += path[i];
+    }
+}
+
+std::optional<http_host> split_host(std::string_view value) noexcept {
+    if (value.empty()) {
+        return http_host{};
+    }
+    std::string_view name;
+    std::string_view rest;
+    if (value.front() == '[') {
+        const std::size_t close = value.find(']');
+        if (close == std::string_view::npos || !is_ip_literal_body(value.substr(1, close - 1))) {
+            return std::nullopt;
+        }
+        name = value.substr(0, close + 1);
+        rest = value.substr(close + 1);
+    } else {
+        const std::size_t colon = value.find(':');
+        name = value.substr(0, colon);
+        rest = colon == std::string_view::npos ? "" : value.substr(colon);
+        if (name.empty() || !is_reg_name(name)) {
+            return std::nullopt;
+        }
+    }
+    if (rest.empty()) {
+        return http_host{name, {}};
+    }
+    // RFC 3986 port = *DIGIT: "host:" is valid and names no port.
+    const std::string_view port = rest.substr(1);
+    if (rest.front() != ':' || port.size() > 5 || !is_digits(port)) {
+        return std::nullopt;
+    }
+    return http_host{name, port};
+}
+
+void append_cgi_key(std::string_view header_name, std::string& out) {
+    out += "HTTP_";
+    for (char c : header_name) {
+        if (c == '-') {
+            c = '_';
+        } else if (c >= 'a' && c <= 'z') {
+            c = static_cast<char>(c - 'a' + 'A');
+        }
+        out += c;
+    }
+}
+
+}  // namespace gantry::protocol

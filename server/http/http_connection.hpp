@@ -1,0 +1,70 @@
+// One client connection on a --http-socket: its socket, the bytes received but not yet
+// parsed, and the HTTP parser. A request thread serves one request at a time on it; between
+// requests the connection is parked with the I/O thread, so an idle keep-alive client never
+// holds a request thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "embed/wsgi_app.hpp"
+#include "protocol/http_request_parser.hpp"
+#include "server/net/peer_address.hpp"
+
+namespace gantry::server {
+
+struct http_settings {
+    int worker_id = 1;
+    std::uint64_t limit_post = 0;  // 0: no limit
+    std::size_t max_head = protocol::http_limits::default_max_head;
+};
+
+class http_connection {
+public:
+    // What to do with the connection after serve_one().
+    enum class next { close, wait_for_request, serve_again };
+
+    // Takes ownership of the connected socket `fd`.
+    http_connection(int fd, const peer_address& peer, const http_settings& settings);
+    ~http_connection();
+    http_connection(const http_connection&) = delete;
+    http_connection& operator=(const http_connection&) = delete;
+
+    int fd() const noexcept { return fd_; }
+
+    // Reads one request, lets the app answer it, and says whether another may follow.
+    next serve_one(embed::wsgi_app& app);
+
+    // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error.
+    // Public for the body source, which reads through the same buffer.
+    long receive();
+    std::span<const std::byte> unparsed() const noexcept {
+        return {buffer_.data() + begin_, end_ - begin_};
+    }
+    void consume(std::size_t n) noexcept { begin_ += n; }
+    protocol::http_request_parser& parser() noexcept { return parser_; }
+
+private:
+    bool read_head();
+    void add_socket_vars();
+    // Reads and drops what is left of the body so the next request can be parsed; false
+    // when that would take too long (the connection is then closed instead).
+    bool skip_rest_of_body();
+    void answer_error(const std::error_code& ec);
+
+    int fd_;
+    peer_address peer_;
+    std::string peer_text_;
+    std::string local_host_;
+    std::string local_port_;
+    http_settings settings_;
+    protocol::http_request_parser parser_;
+    std::vector<std::byte> buffer_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+};
+
+}  // namespace gantry::server

@@ -1,0 +1,49 @@
+// The worker's queue of connections with a request to serve: filled by the I/O thread (new
+// and newly readable connections) and by request threads (pipelined requests), drained in
+// arrival order by the request threads. First come, first served is what keeps a new
+// client from waiting behind busy keep-alive ones.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace gantry::server {
+
+class http_connection;
+
+// One unit of work: an HTTP connection with a request coming, or a fresh uwsgi connection.
+struct work_item {
+    std::unique_ptr<http_connection> http;
+    int uwsgi_fd = -1;
+    std::string peer;
+};
+
+class work_queue {
+public:
+    void push(work_item item) {
+        {
+            const std::lock_guard lock(mutex_);
+            items_.push_back(std::move(item));
+        }
+        ready_.notify_one();
+    }
+
+    // Blocks until there is work.
+    work_item pop() {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return !items_.empty(); });
+        work_item item = std::move(items_.front());
+        items_.pop_front();
+        return item;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<work_item> items_;
+};
+
+}  // namespace gantry::server
