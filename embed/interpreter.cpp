@@ -99,6 +99,13 @@ void interpreter::freeze_gc() {
     py::module_::import("gc").attr("freeze")();
 }
 
+void interpreter::dump_tracebacks_on(int signal) {
+    py::gil_scoped_acquire gil;
+    py::module_::import("faulthandler")
+        .attr("register")(signal, py::arg("file") = py::module_::import("sys").attr("stderr"),
+                          py::arg("all_threads") = true, py::arg("chain") = false);
+}
+
 int interpreter::running_threads() {
     py::gil_scoped_acquire gil;
     py::dict modules = py::module_::import("sys").attr("modules");

@@ -107,8 +107,8 @@ std::error_code http_head_builder::on_field(std::string_view name, std::string_v
 std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> content_length,
                                                  bool chunked,
                                                  std::optional<std::uint64_t> max_body) {
-    std::string_view server_name, server_port;
-    if (const std::error_code ec = check_host(server_name, server_port)) {
+    http_host server;
+    if (const std::error_code ec = check_host(server)) {
         return ec;
     }
     const auto [path, query] = split_query(uri_);
@@ -129,11 +129,11 @@ std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> co
     percent_decode(path, scratch_);
     vars.push_back({"PATH_INFO", arena_.store(scratch_)});
     vars.push_back({"SERVER_PROTOCOL", version_ >= 11 ? "HTTP/1.1" : "HTTP/1.0"});
-    if (!server_port.empty()) {
-        vars.push_back({"SERVER_PORT", server_port});
+    if (!server.port.empty()) {
+        vars.push_back({"SERVER_PORT", server.port});
     }
-    if (!server_name.empty()) {
-        vars.push_back({"SERVER_NAME", server_name});
+    if (!server.name.empty()) {
+        vars.push_back({"SERVER_NAME", server.name});
     }
     add_header_vars();
     head_.content_length = content_length.value_or(0);
@@ -147,18 +147,15 @@ std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> co
 
 // RFC 9112 3.2: an HTTP/1.1 request without a Host is a 400 (a repeated one was refused as
 // it came), and 3.2.2: the authority of an absolute-form target replaces the Host.
-std::error_code http_head_builder::check_host(std::string_view& name,
-                                              std::string_view& port) const {
-    const std::string_view host = authority_.empty() ? host_ : authority_;
+std::error_code http_head_builder::check_host(http_host& server) const {
     if (version_ >= 11 && host_count_ == 0 && authority_.empty()) {
         return errc::http_bad_host;
     }
-    const auto parts = split_host(host);
+    const auto parts = split_host(authority_.empty() ? host_ : authority_);
     if (!parts) {
         return errc::http_bad_host;
     }
-    name = parts->name;
-    port = parts->port;
+    server = *parts;
     return {};
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "protocol/http_arena.hpp"
+#include "protocol/http_cgi.hpp"
 #include "protocol/request_head.hpp"
 
 namespace gantry::protocol {
@@ -46,7 +47,7 @@ public:
     void reset() noexcept;
 
 private:
-    std::error_code check_host(std::string_view& name, std::string_view& port) const;
+    std::error_code check_host(http_host& server) const;
     void add_header_vars();
 
     request_head head_;

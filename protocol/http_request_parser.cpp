@@ -1,6 +1,5 @@
 #include "protocol/http_request_parser.hpp"
 
-#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -110,6 +109,9 @@ private:
         impl& owner_;
     };
 
+    std::size_t put(std::span<const std::byte> data, beast_error& ec) {
+        return beast_->put(boost::beast::net::const_buffer(data.data(), data.size()), ec);
+    }
     std::size_t take_piece(beast_view body) noexcept;
     std::error_code head_error(const beast_error& ec,
                                std::span<const std::byte> data) const noexcept;
@@ -146,7 +148,7 @@ std::size_t http_request_parser::impl::feed(std::span<const std::byte> data, std
     const std::size_t left = limits_.max_head - std::min(head_bytes_, limits_.max_head);
     beast_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(left, UINT32_MAX)));
     beast_error bec;
-    const std::size_t n = beast_->put(boost::asio::const_buffer(data.data(), data.size()), bec);
+    const std::size_t n = put(data, bec);
     const std::size_t seen = head_bytes_ + data.size();  // all of it is head until its end
     head_bytes_ += n;
     if (bec == http::error::need_more) {
@@ -206,7 +208,7 @@ http_body_piece http_request_parser::impl::feed_body(std::span<const std::byte> 
     piece_ = {};
     max_piece_ = max_data;
     beast_error bec;
-    const std::size_t n = beast_->put(boost::asio::const_buffer(data.data(), data.size()), bec);
+    const std::size_t n = put(data, bec);
     if (bec == http::error::need_more) {
         bec = {};
         // Nothing taken from more than a head's worth of bytes: a chunk-size line or a

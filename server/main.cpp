@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "embed/app_load_error.hpp"
 #include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
+#include "server/log/log.hpp"
 #include "server/run.hpp"
 
 namespace {
@@ -33,7 +36,8 @@ int main(int argc, char** argv) {
             fmt::print("gantry {}\n", GANTRY_VERSION);
             return 0;
         }
-        return server::run(o);
+        server::log::configure({.json = o.log_json, .requests = !o.disable_logging});
+        return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());
         return exit_config;

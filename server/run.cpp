@@ -2,24 +2,34 @@
 
 #include <unistd.h>
 
-#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <optional>
 #include <vector>
 
+#include "embed/app_load_error.hpp"
 #include "embed/interpreter.hpp"
 #include "embed/wsgi_app.hpp"
 #include "server/log/log.hpp"
+#include "server/log/log_file.hpp"
 #include "server/master/master.hpp"
+#include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
 #include "server/options/config_error.hpp"
+#include "server/process/pidfile.hpp"
+#include "server/process/privileges.hpp"
 #include "server/worker/worker.hpp"
 
 namespace gantry::server {
 namespace {
 
-constexpr int listen_backlog = 1024;
+// As gunicorn: a worker whose app cannot be imported exits with 4.
+constexpr int exit_app_load = 4;
+// Room for a reload's second generation and for SIGTTIN.
+constexpr int spare_workers = 16;
 
 void change_directory(const std::string& dir) {
     if (!dir.empty() && chdir(dir.c_str()) != 0) {
@@ -27,16 +37,39 @@ void change_directory(const std::string& dir) {
     }
 }
 
-std::vector<listener> bind_all(const options& o) {
+// A backlog above net.core.somaxconn is silently cut by the kernel: say so instead.
+int listen_backlog(int wanted) {
+    int most = wanted;
+    std::ifstream("/proc/sys/net/core/somaxconn") >> most;
+    if (wanted > most) {
+        log::warning("--listen {} is above net.core.somaxconn ({}); using {}", wanted, most, most);
+        return most;
+    }
+    return wanted;
+}
+
+// Binds every --socket and --http-socket, or takes over the ones a replaced master bound.
+std::vector<listener> open_listeners(const options& o, const handover* inherited) {
     std::vector<listener> out;
     out.reserve(o.sockets.size() + o.http_sockets.size());
+    const int backlog = listen_backlog(o.listen);
+    const auto open = [&](const std::string& text, listener::protocol speaks) {
+        const listen_address address = parse_listen_address(text);
+        if (inherited != nullptr) {
+            for (const auto& [name, fd] : inherited->listeners) {
+                if (name == text) {
+                    out.emplace_back(address, speaks, fd);
+                    return;
+                }
+            }
+        }
+        out.emplace_back(address, speaks, backlog, o.socket_timeout, o.chmod_socket);
+    };
     for (const std::string& s : o.sockets) {
-        out.emplace_back(parse_listen_address(s), listener::protocol::uwsgi, listen_backlog,
-                         o.socket_timeout);
+        open(s, listener::protocol::uwsgi);
     }
     for (const std::string& s : o.http_sockets) {
-        out.emplace_back(parse_listen_address(s), listener::protocol::http, listen_backlog,
-                         o.socket_timeout);
+        open(s, listener::protocol::http);
     }
     return out;
 }
@@ -85,21 +118,25 @@ std::string joined_names(const std::vector<listener>& listeners) {
     return names;
 }
 
-}  // namespace
-
-int run(const options& o) {
-    // Validate every address before binding any, so a typo never leaves a half-bound server.
-    for (const auto* list : {&o.sockets, &o.http_sockets}) {
-        for (const std::string& s : *list) {
-            parse_listen_address(s);
+// Preloading: the app is imported once, here, and the workers share its memory.
+std::unique_ptr<embed::wsgi_app> preload(const options& o, embed::interpreter& python,
+                                         bool reloading) {
+    std::unique_ptr<embed::wsgi_app> app;
+    try {
+        app = std::make_unique<embed::wsgi_app>(
+            mounts_of(o), embed::wsgi_settings{.multithread = o.threads > 1,
+                                               .multiprocess = o.processes > 1});
+    } catch (const embed::app_load_error& e) {
+        if (!reloading) {
+            throw;
         }
+        // The old workers still serve the old code: better than no service at all.
+        log::error("reload failed, the old workers keep serving; fix the app and send SIGHUP "
+                   "again:\n{}",
+                   e.what());
+        return nullptr;
     }
-    change_directory(o.chdir);
-    const std::vector<listener> listeners = bind_all(o);
-    embed::interpreter python(python_config(o));
-    embed::wsgi_app app(mounts_of(o),
-                        {.multithread = o.threads > 1, .multiprocess = o.processes > 1});
-    // Preloaded: keep what the import allocated out of the GC's way, so workers share it.
+    // Keep what the import allocated out of the GC's way, so workers keep sharing it.
     python.freeze_gc();
     if (const int threads = python.running_threads(); threads > 1) {
         log::warning(
@@ -108,18 +145,88 @@ int run(const options& o) {
             "request)",
             threads - 1);
     }
+    return app;
+}
 
-    const worker_settings worker{.threads = o.threads,
-                                 .buffer_size = o.buffer_size,
-                                 .socket_timeout = o.socket_timeout,
-                                 .limit_post = o.limit_post,
-                                 .http_keepalive_timeout = o.http_keepalive_timeout};
-    master m({.processes = o.processes, .listening_on = joined_names(listeners)}, python,
-             [&](int id) -> int {
-                 worker_settings mine = worker;
-                 mine.id = id;
-                 run_worker(mine, listeners, app);
-             });
+}  // namespace
+
+int run(const options& o, const std::vector<std::string>& argv) {
+    std::optional<handover> inherited = take_handover();
+    for (const auto* list : {&o.sockets, &o.http_sockets}) {
+        for (const std::string& s : *list) {
+            parse_listen_address(s);  // every address checked before any is bound
+        }
+    }
+    if (!o.logto.empty()) {
+        open_log_file(o.logto);
+    }
+    const std::string start_dir = std::filesystem::current_path().string();
+    change_directory(o.chdir);
+    const std::vector<listener> listeners = open_listeners(o, inherited ? &*inherited : nullptr);
+    const pidfile pid(o.pidfile);
+    drop_privileges(o.uid, o.gid);
+
+    embed::interpreter python(python_config(o));
+    std::unique_ptr<embed::wsgi_app> app = o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
+    std::optional<scoreboard> board;
+    if (inherited) {
+        board.emplace(inherited->scoreboard_fd, inherited->scoreboard_workers,
+                      inherited->scoreboard_threads);
+    } else {
+        board.emplace(2 * (o.processes + spare_workers), o.threads);
+    }
+
+    const worker_settings base{.threads = std::min(o.threads, board->threads()),
+                               .buffer_size = o.buffer_size,
+                               .socket_timeout = o.socket_timeout,
+                               .limit_post = o.limit_post,
+                               .http_keepalive_timeout = o.http_keepalive_timeout};
+    master::worker_main worker_main;
+    if (app || o.lazy_apps) {
+        worker_main = [&](const worker_process& p) -> int {
+            worker_settings mine = base;
+            mine.id = p.id;
+            mine.slot = p.slot;
+            if (!app) {  // --lazy-apps: each worker imports the app itself
+                try {
+                    app = std::make_unique<embed::wsgi_app>(
+                        mounts_of(o), embed::wsgi_settings{.multithread = o.threads > 1,
+                                                           .multiprocess = o.processes > 1});
+                } catch (const embed::app_load_error& e) {
+                    log::error("worker {}: {}", p.id, e.what());
+                    return exit_app_load;
+                }
+            }
+            run_worker(mine, listeners, *app, python, *board);
+        };
+    }
+    master::reexec replace_self;
+    if (!o.lazy_apps) {
+        replace_self = [&](const std::vector<worker_process>& workers, bool chain) {
+            handover h{.chain = chain,
+                       .scoreboard_fd = board->fd(),
+                       .scoreboard_workers = board->workers(),
+                       .scoreboard_threads = board->threads(),
+                       .listeners = {},
+                       .workers = workers};
+            for (const listener& l : listeners) {
+                h.listeners.emplace_back(l.name(), l.fd());
+            }
+            reexec_master(argv, start_dir, h);
+        };
+    }
+    master m({.processes = o.processes,
+              .listening_on = joined_names(listeners),
+              .graceful_timeout = std::chrono::seconds(o.graceful_timeout),
+              .harakiri = o.harakiri,
+              .max_requests = o.max_requests,
+              .max_requests_delta = o.max_requests_delta,
+              .reload_on_rss_mb = o.reload_on_rss,
+              .max_worker_lifetime = o.max_worker_lifetime},
+             python, *board, worker_main, replace_self);
+    if (inherited) {
+        m.adopt(inherited->workers, inherited->chain);
+    }
     return m.run();
 }
 

@@ -121,7 +121,7 @@ long http_connection::receive() {
     }
 }
 
-http_connection::next http_connection::serve_one(embed::wsgi_app& app) {
+http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker) {
     const auto start = std::chrono::steady_clock::now();
     if (!read_head()) {
         return next::close;
@@ -134,7 +134,9 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app) {
         .delimit = true,
         .keep_alive = parser_.keep_alive(),
         .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
+    tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
+    tracker.end(r);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(settings_.worker_id, head, r, took.count());
     // A client still waiting for "100 Continue" may or may not send its body now: the

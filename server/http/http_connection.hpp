@@ -13,6 +13,7 @@
 #include "embed/wsgi_app.hpp"
 #include "protocol/http_request_parser.hpp"
 #include "server/net/peer_address.hpp"
+#include "server/scoreboard/request_tracker.hpp"
 
 namespace gantry::server {
 
@@ -36,7 +37,7 @@ public:
     int fd() const noexcept { return fd_; }
 
     // Reads one request, lets the app answer it, and says whether another may follow.
-    next serve_one(embed::wsgi_app& app);
+    next serve_one(embed::wsgi_app& app, request_tracker& tracker);
 
     // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error.
     // Public for the body source, which reads through the same buffer.

@@ -111,6 +111,7 @@ struct http_front::impl {
     int keepalive_timeout;
     std::list<asio::posix::stream_descriptor> acceptors;
     std::thread thread;
+    bool stopped = false;  // only touched on the I/O thread
 };
 
 http_front::http_front(std::span<const listener> listeners, work_queue& queue,
@@ -122,10 +123,19 @@ http_front::~http_front() = default;
 void http_front::start() {
     impl_->thread = std::thread([this] {
         impl_->io.run();
-        log::error("worker {}: the HTTP I/O loop stopped", impl_->settings.worker_id);
-        std::_Exit(1);
+        if (!impl_->stopped) {
+            log::error("worker {}: the HTTP I/O loop stopped", impl_->settings.worker_id);
+            std::_Exit(1);
+        }
     });
     impl_->thread.detach();  // it ends with the process
+}
+
+void http_front::stop() {
+    asio::post(impl_->io, [this] {
+        impl_->stopped = true;
+        impl_->io.stop();
+    });
 }
 
 void http_front::park(std::unique_ptr<http_connection> connection) {

@@ -24,6 +24,9 @@ public:
     // Starts the I/O thread; it runs for the life of the worker process.
     void start();
 
+    // Thread-safe: stop accepting and drop the idle connections (the worker is stopping).
+    void stop();
+
     // Thread-safe: the connection goes back to wait for its next request, and is closed
     // after the keep-alive timeout if none comes.
     void park(std::unique_ptr<http_connection> connection);

@@ -19,6 +19,8 @@ struct work_item {
     std::unique_ptr<http_connection> http;
     int uwsgi_fd = -1;
     std::string peer;
+
+    bool empty() const noexcept { return !http && uwsgi_fd < 0; }
 };
 
 class work_queue {
@@ -31,19 +33,32 @@ public:
         ready_.notify_one();
     }
 
-    // Blocks until there is work.
+    // Blocks until there is work; after close(), an empty item once the queue is drained.
     work_item pop() {
         std::unique_lock lock(mutex_);
-        ready_.wait(lock, [this] { return !items_.empty(); });
+        ready_.wait(lock, [this] { return !items_.empty() || closed_; });
+        if (items_.empty()) {
+            return {};
+        }
         work_item item = std::move(items_.front());
         items_.pop_front();
         return item;
+    }
+
+    // The worker is stopping: what is queued is still served, then pop() returns empty.
+    void close() {
+        {
+            const std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        ready_.notify_all();
     }
 
 private:
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<work_item> items_;
+    bool closed_ = false;
 };
 
 }  // namespace gantry::server

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <string>
 
 namespace gantry::server::log {
 namespace {
 
 std::atomic<level> lowest_level{level::info};
+settings current;
 
 constexpr std::string_view name_of(level l) {
     switch (l) {
@@ -25,39 +27,101 @@ constexpr std::string_view name_of(level l) {
     return "?";
 }
 
+std::string timestamp() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    tm local{};
+    localtime_r(&now.tv_sec, &local);
+    char stamp[32];
+    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
+    return fmt::format("{}.{:03}", std::string_view(stamp, n), now.tv_nsec / 1000000);
+}
+
+// RFC 8259 string escaping; bytes above 0x7f pass through (the log is UTF-8 or latin-1).
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+void emit(const std::string& line) noexcept {
+    std::size_t done = 0;
+    while (done < line.size()) {
+        const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;  // nowhere left to report a failing log
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
 }  // namespace
 
-void set_level(level lowest) {
-    lowest_level = lowest;
-}
+void configure(const settings& s) { current = s; }
 
-bool enabled(level l) noexcept {
-    return l >= lowest_level.load(std::memory_order_relaxed);
-}
+void set_level(level lowest) { lowest_level = lowest; }
+
+bool enabled(level l) noexcept { return l >= lowest_level.load(std::memory_order_relaxed); }
 
 void write(level l, std::string_view message) noexcept {
     try {
-        timespec now{};
-        clock_gettime(CLOCK_REALTIME, &now);
-        tm local{};
-        localtime_r(&now.tv_sec, &local);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
-        const std::string line = fmt::format("[{}.{:03}] [pid {}] {}: {}\n", stamp,
-                                             now.tv_nsec / 1000000, getpid(), name_of(l), message);
-        std::size_t done = 0;
-        while (done < line.size()) {
-            const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                return;  // nowhere left to report a failing log
-            }
-            done += static_cast<std::size_t>(n);
+        if (current.json) {
+            emit(fmt::format("{{\"time\":{},\"pid\":{},\"level\":\"{}\",\"message\":{}}}\n",
+                             json_string(timestamp()), getpid(), name_of(l),
+                             json_string(message)));
+        } else {
+            emit(fmt::format("[{}] [pid {}] {}: {}\n", timestamp(), getpid(), name_of(l), message));
         }
     } catch (...) {
         // formatting ran out of memory: dropping one log line beats dying
+    }
+}
+
+void request(const request_line& r) noexcept {
+    if (!current.requests || !enabled(level::info)) {
+        return;
+    }
+    try {
+        if (current.json) {
+            emit(fmt::format(
+                "{{\"time\":{},\"pid\":{},\"level\":\"info\",\"worker\":{},\"remote\":{},"
+                "\"method\":{},\"uri\":{},\"status\":{},\"bytes\":{},\"ms\":{:.2f}}}\n",
+                json_string(timestamp()), getpid(), r.worker, json_string(r.remote),
+                json_string(r.method), json_string(r.uri), r.status, r.bytes, r.millis));
+        } else {
+            write(level::info,
+                  fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms", r.worker,
+                              r.remote, r.method, r.uri, r.status, r.bytes, r.millis));
+        }
+    } catch (...) {
+        // as in write()
     }
 }
 

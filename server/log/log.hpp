@@ -1,9 +1,11 @@
-// Gantry's log: one line per event on stderr, "[time] [pid N] level: message", written
-// with a single write() so that lines from the master and the workers never interleave.
+// Gantry's log: one line per event on stderr, "[time] [pid N] level: message", or with
+// --log-format json one JSON object per line. Each line is a single write(), so lines from
+// the master and the workers never interleave.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
@@ -11,9 +13,28 @@ namespace gantry::server::log {
 
 enum class level { debug, info, warning, error };
 
+struct settings {
+    bool json = false;
+    bool requests = true;  // one line per request (--disable-logging turns it off)
+};
+
+// Set once in main(), before any thread or fork.
+void configure(const settings& s);
 void set_level(level lowest);
 bool enabled(level l) noexcept;
 void write(level l, std::string_view message) noexcept;
+
+// A served request, as one line: in JSON each field is its own key.
+struct request_line {
+    int worker;
+    std::string_view remote;
+    std::string_view method;
+    std::string_view uri;
+    int status;
+    std::uint64_t bytes;
+    double millis;
+};
+void request(const request_line& r) noexcept;
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {

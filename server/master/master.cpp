@@ -2,23 +2,18 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "server/log/log.hpp"
-#include "server/process/exit_status.hpp"
-#include "server/process/fork_process.hpp"
+#include "server/log/log_file.hpp"
 
 namespace gantry::server {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A worker that dies this soon after starting is failing at start-up: respawning it at
-// once would spin, so it waits.
-constexpr auto min_lifetime = 1s;
-constexpr auto respawn_delay = 1s;
-// Until graceful shutdown lands, workers get this long to exit before SIGKILL.
-constexpr auto stop_timeout = 10s;
+// After SIGINT/SIGQUIT workers end at once; this is only a backstop.
+constexpr auto immediate_stop_timeout = 3s;
 
 const char* signal_name(int sig) {
     const char* abbrev = sigabbrev_np(sig);
@@ -27,24 +22,27 @@ const char* signal_name(int sig) {
 
 }  // namespace
 
-master::master(const master_settings& settings, embed::interpreter& python, worker_main main)
+master::master(const master_settings& settings, embed::interpreter& python, scoreboard& board,
+               worker_main main, reexec replace_self)
     : settings_(settings),
       python_(python),
+      board_(board),
       worker_main_(std::move(main)),
-      signals_(io_, SIGINT, SIGTERM, SIGQUIT),
-      tick_(io_) {
-    signals_.add(SIGCHLD);
-    signals_.add(SIGHUP);
-    for (int id = 1; id <= settings_.processes; ++id) {
-        workers_.push_back(worker_slot{.id = id, .pid = 0, .started = {}, .respawn_at = {}});
+      reexec_(std::move(replace_self)),
+      signals_(io_),
+      tick_(io_),
+      target_(settings.processes),
+      random_(static_cast<std::uint32_t>(getpid())) {
+    for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
+        signals_.add(sig);
     }
 }
 
 int master::run() {
     wait_for_signal();
     wait_for_tick();
-    spawn_missing();
-    log::info("gantry ready: {} worker(s) on {}", settings_.processes, settings_.listening_on);
+    manage_pool();
+    log::info("gantry ready: {} worker(s) on {}", target_, settings_.listening_on);
     io_.run();
     log::info("gantry stopped");
     return 0;
@@ -73,111 +71,87 @@ void master::wait_for_tick() {
 }
 
 void master::step() {
-    handle_signals();
-    reap_workers();
-    if (!stopping_) {
-        spawn_missing();
-        return;
-    }
-    if (!any_alive()) {
-        io_.stop();
-    } else if (clock::now() > stop_deadline_) {
-        log::warning("workers still running {} s after stop: killing them",
-                     std::chrono::seconds(stop_timeout).count());
-        for (const worker_slot& w : workers_) {
-            if (w.pid > 0) {
-                kill(w.pid, SIGKILL);
-            }
-        }
-    }
-}
-
-void master::handle_signals() {
     while (!pending_signals_.empty()) {
         const int sig = pending_signals_.front();
         pending_signals_.pop_front();
-        switch (sig) {
-            case SIGCHLD:
-                break;  // reap_workers() runs next in every step
-            case SIGTERM:
-                log::info("SIGTERM: stopping");
-                stop(SIGTERM);
-                break;
-            case SIGINT:
-            case SIGQUIT:
-                log::info("SIG{}: stopping now", signal_name(sig));
-                stop(SIGKILL);
-                break;
-            default:
-                log::warning("SIG{} ignored: reloading is not supported yet", signal_name(sig));
-                break;
-        }
+        handle_signal(sig);
     }
-}
-
-void master::stop(int signal_to_workers) {
-    if (!stopping_) {
-        stopping_ = true;
-        stop_deadline_ = clock::now() + stop_timeout;
-    }
-    for (const worker_slot& w : workers_) {
-        if (w.pid > 0) {
-            kill(w.pid, signal_to_workers);
+    reap_workers();
+    check_harakiri();
+    if (stopping_) {
+        if (workers_.empty()) {
+            io_.stop();
+        } else if (clock::now() > stop_deadline_) {
+            for (worker& w : workers_) {
+                log::warning("worker {} (pid {}) still running at the stop deadline: killing it",
+                             w.id, w.pid);
+                kill(w.pid, SIGKILL);
+            }
+            stop_deadline_ = clock::time_point::max();
         }
-    }
-}
-
-// Only our own pids: a waitpid(-1) would also take the statuses of children that other
-// parts of the master (cron commands, later) wait for themselves.
-void master::reap_workers() {
-    for (worker_slot& w : workers_) {
-        int status = 0;
-        if (w.pid <= 0 || waitpid(w.pid, &status, WNOHANG) != w.pid) {
-            continue;
-        }
-        const auto now = clock::now();
-        if (stopping_) {
-            log::info("worker {} (pid {}) {}", w.id, w.pid, describe_exit(status));
-        } else if (now - w.started < min_lifetime) {
-            w.respawn_at = now + respawn_delay;
-            log::error("worker {} (pid {}) {} right after starting; respawning in {} s", w.id,
-                       w.pid, describe_exit(status), std::chrono::seconds(respawn_delay).count());
-        } else {
-            log::warning("worker {} (pid {}) {}; respawning", w.id, w.pid, describe_exit(status));
-        }
-        w.pid = 0;
-    }
-}
-
-void master::spawn_missing() {
-    const auto now = clock::now();
-    for (worker_slot& w : workers_) {
-        if (w.pid == 0 && now >= w.respawn_at) {
-            spawn(w);
-        }
-    }
-}
-
-void master::spawn(worker_slot& slot) {
-    const int id = slot.id;
-    try {
-        slot.pid = fork_process(io_, python_, [this, id] { return worker_main_(id); });
-    } catch (const std::system_error& e) {
-        log::error("cannot spawn worker {}: {}; retrying", id, e.what());
-        slot.respawn_at = clock::now() + respawn_delay;
         return;
     }
-    slot.started = clock::now();
-    log::info("spawned worker {} (pid {})", id, slot.pid);
+    check_recycling();
+    manage_pool();
 }
 
-bool master::any_alive() const {
-    for (const worker_slot& w : workers_) {
-        if (w.pid > 0) {
-            return true;
-        }
+void master::handle_signal(int sig) {
+    switch (sig) {
+        case SIGCHLD:
+            break;  // reap_workers() runs next in every step
+        case SIGTERM:
+            log::info("SIGTERM: graceful stop (up to {} s)", settings_.graceful_timeout.count());
+            begin_stop(SIGTERM, settings_.graceful_timeout);
+            break;
+        case SIGINT:
+        case SIGQUIT:
+            log::info("SIG{}: stopping now", signal_name(sig));
+            begin_stop(SIGINT, immediate_stop_timeout);
+            break;
+        case SIGHUP:
+        case SIGUSR2:
+            begin_reload(sig == SIGUSR2);
+            break;
+        case SIGTTIN:
+            if (free_slot() < 0 || target_ >= board_.workers() / 2) {
+                log::warning("SIGTTIN: already at the most workers this gantry can hold ({})",
+                             target_);
+            } else {
+                log::info("SIGTTIN: {} -> {} workers", target_, target_ + 1);
+                ++target_;
+            }
+            break;
+        case SIGTTOU:
+            if (target_ <= 1) {
+                log::warning("SIGTTOU: keeping the last worker");
+            } else {
+                log::info("SIGTTOU: {} -> {} workers", target_, target_ - 1);
+                if (worker* w = find_live(target_, generation_)) {
+                    stop_worker(*w, SIGTERM, "the pool shrank (SIGTTOU)");
+                }
+                --target_;
+            }
+            break;
+        case SIGUSR1:
+            log::info("SIGUSR1: reopening log files");
+            reopen_log_file();
+            for (const worker& w : workers_) {
+                kill(w.pid, SIGUSR1);
+            }
+            break;
+        default:
+            break;
     }
-    return false;
+}
+
+void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    stop_deadline_ = stopping_ ? std::min(stop_deadline_, deadline) : deadline;
+    stopping_ = true;
+    for (worker& w : workers_) {
+        kill(w.pid, signal_to_workers);
+        w.stop_reason = "gantry is stopping";
+    }
 }
 
 }  // namespace gantry::server

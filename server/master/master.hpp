@@ -1,16 +1,24 @@
-// The master process: a single-threaded loop that keeps the worker pool full and answers
-// signals. Signal handlers only queue; every wake-up runs the same steps (handle signals,
-// reap children, stop or top up the pool). It never runs application code on a request.
+// The master process: a single-threaded loop that keeps the worker pool right and answers
+// signals. Signal handlers only queue; every wake-up (a signal, a child's exit, the 1 s
+// tick) runs the same steps: handle signals, reap children, harakiri, recycling, then stop
+// or top up the pool. It never runs application code on a request.
 #pragma once
+
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "server/scoreboard/scoreboard.hpp"
 
 namespace gantry::embed {
 class interpreter;
@@ -21,47 +29,85 @@ namespace gantry::server {
 struct master_settings {
     int processes = 1;
     std::string listening_on;  // for the "ready" log line
+    std::chrono::seconds graceful_timeout{30};
+    int harakiri = 0;  // seconds; 0: off
+    std::uint64_t max_requests = 0;
+    std::uint64_t max_requests_delta = 0;
+    std::uint64_t reload_on_rss_mb = 0;
+    int max_worker_lifetime = 0;  // seconds
+};
+
+// A worker process the master knows: its own, or one inherited from the master it replaced.
+struct worker_process {
+    pid_t pid = 0;
+    int id = 0;    // 1..processes, as the logs name it
+    int slot = 0;  // scoreboard slot
+    std::uint32_t generation = 0;
 };
 
 class master {
 public:
     using clock = std::chrono::steady_clock;
-    // What a worker process runs, given its 1-based id; returns its exit code.
-    using worker_main = std::function<int(int worker_id)>;
+    // What a new worker process runs; returns its exit code. Empty when the master has no
+    // application to give workers (a reload whose import failed): then none are spawned.
+    using worker_main = std::function<int(const worker_process&)>;
+    // Replaces this process with a fresh master (reload); returns only if exec failed.
+    using reexec = std::function<void(const std::vector<worker_process>& workers, bool chain)>;
 
-    master(const master_settings& settings, embed::interpreter& python, worker_main main);
+    master(const master_settings& settings, embed::interpreter& python, scoreboard& board,
+           worker_main main, reexec replace_self);
+
+    // Workers of the master this one replaced: they keep serving until the new ones are up,
+    // then they are stopped all at once, or one by one for a `chain` reload.
+    void adopt(const std::vector<worker_process>& workers, bool chain);
 
     // Runs until the pool is stopped; returns the process exit code.
     int run();
 
 private:
-    struct worker_slot {
-        int id;
-        pid_t pid = 0;
+    struct worker : worker_process {
         clock::time_point started;
-        clock::time_point respawn_at;
+        std::uint64_t max_requests = 0;
+        std::string stop_reason;  // set once it was asked to stop
+        bool harakiri = false;
+        clock::time_point kill_at = clock::time_point::max();
     };
 
     void wait_for_signal();
     void wait_for_tick();
     void step();
-    void handle_signals();
+    void handle_signal(int sig);
     void reap_workers();
-    void spawn_missing();
-    void spawn(worker_slot& slot);
-    void stop(int signal_to_workers);
-    bool any_alive() const;
+    void check_harakiri();
+    void check_recycling();
+    void manage_pool();
+    void spawn(int id);
+    void stop_worker(worker& w, int sig, const std::string& reason);
+    void begin_reload(bool chain);
+    void begin_stop(int signal_to_workers, std::chrono::seconds timeout);
+    bool all_ready(std::uint32_t generation) const;
+    worker* find_live(int id, std::uint32_t generation);
+    int free_slot() const;
+    std::string serving(const worker& w) const;
 
     master_settings settings_;
     embed::interpreter& python_;
+    scoreboard& board_;
     worker_main worker_main_;
+    reexec reexec_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer tick_;
     std::deque<int> pending_signals_;
-    std::vector<worker_slot> workers_;
+    std::vector<worker> workers_;
+    int target_;                       // workers wanted in the current generation
+    std::uint32_t generation_ = 1;
+    bool chain_reload_ = false;
+    std::map<int, int> quick_deaths_;  // per worker id, for the respawn backoff
+    std::map<int, clock::time_point> respawn_at_;
     bool stopping_ = false;
     clock::time_point stop_deadline_;
+    std::minstd_rand random_;
 };
 
 }  // namespace gantry::server

@@ -1,5 +1,6 @@
 #include "server/net/listener.hpp"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,7 +69,7 @@ void remove_stale_socket(const listen_address& a, const sockaddr_un& sun) {
     unlink(a.path.c_str());
 }
 
-int bind_unix(const listen_address& a) {
+int bind_unix(const listen_address& a, int mode) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     if (a.path.size() >= sizeof sun.sun_path) {
@@ -85,16 +86,18 @@ int bind_unix(const listen_address& a) {
         close(fd);
         fail(a, "cannot bind", err);
     }
-    // Design default (--chmod-socket 660): the front's group may connect, others not.
-    chmod(a.path.c_str(), 0660);
+    // --chmod-socket (660 by default: the front's group may connect, others may not).
+    chmod(a.path.c_str(), static_cast<mode_t>(mode));
     return fd;
 }
 
 }  // namespace
 
-listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout)
+listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
+                   int unix_mode)
     : address_(address), speaks_(speaks) {
-    fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_) : bind_unix(address_);
+    fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_)
+                                                     : bind_unix(address_, unix_mode);
     if (::listen(fd_, backlog) != 0) {
         const int err = errno;
         close(fd_);
@@ -102,6 +105,11 @@ listener::listener(const listen_address& address, protocol speaks, int backlog, 
         fail(address_, "cannot listen", err);
     }
     set_io_timeout(fd_, io_timeout);
+}
+
+listener::listener(const listen_address& address, protocol speaks, int inherited_fd)
+    : address_(address), speaks_(speaks), fd_(inherited_fd) {
+    fcntl(fd_, F_SETFD, fcntl(fd_, F_GETFD) | FD_CLOEXEC);
 }
 
 listener::listener(listener&& other) noexcept

@@ -15,7 +15,10 @@ public:
 
     // Binds and listens; throws std::runtime_error naming the address and the cause.
     // `io_timeout` seconds become the read/write timeout every accepted connection inherits.
-    listener(const listen_address& address, protocol speaks, int backlog, int io_timeout);
+    listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
+             int unix_mode);
+    // Takes over `fd`, a listener bound by the master this process replaced (a reload).
+    listener(const listen_address& address, protocol speaks, int inherited_fd);
     ~listener();
     listener(listener&& other) noexcept;
     listener& operator=(listener&&) = delete;

@@ -53,6 +53,20 @@ void store_mount(options& o, std::string_view value) {
     o.mounts.push_back({std::string(prefix), std::string(value.substr(eq + 1))});
 }
 
+std::uint64_t parse_count(std::string_view v) {
+    return static_cast<std::uint64_t>(parse_number(v, 0, std::numeric_limits<long long>::max()));
+}
+
+// Unix permissions, as chmod takes them: 660, 0666.
+int parse_mode(std::string_view v) {
+    int mode = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), mode, 8);
+    if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size() || mode > 0777) {
+        throw std::invalid_argument("expected an octal mode such as 660 or 666");
+    }
+    return mode;
+}
+
 const std::vector<option_def>& rows() {
     static const std::vector<option_def> table = {
         {"module", "w module", value_type::text, false,
@@ -111,6 +125,62 @@ const std::vector<option_def>& rows() {
         {"socket-timeout", "", value_type::number, false,
          "seconds a read or write on a connection may wait (default 4)",
          [](options& o, std::string_view v) { o.socket_timeout = parse_number(v, 1, 86400); }},
+        {"lazy-apps", "", value_type::flag, false,
+         "import the app in each worker instead of once in the master",
+         [](options& o, std::string_view) { o.lazy_apps = true; }},
+        {"graceful-timeout", "", value_type::number, false,
+         "seconds workers get to finish their requests on stop and reload (default 30)",
+         [](options& o, std::string_view v) { o.graceful_timeout = parse_number(v, 1, 86400); }},
+        {"harakiri", "", value_type::number, false,
+         "kill a worker whose request runs longer than this many seconds (default off)",
+         [](options& o, std::string_view v) { o.harakiri = parse_number(v, 0, 86400); }},
+        {"max-requests", "", value_type::number, false,
+         "recycle a worker after this many requests (default off)",
+         [](options& o, std::string_view v) { o.max_requests = parse_count(v); }},
+        {"max-requests-delta", "", value_type::number, false,
+         "add up to this many to each worker's --max-requests, so they do not recycle together",
+         [](options& o, std::string_view v) { o.max_requests_delta = parse_count(v); }},
+        {"reload-on-rss", "", value_type::number, false,
+         "recycle a worker whose resident memory exceeds this many MB (default off)",
+         [](options& o, std::string_view v) { o.reload_on_rss = parse_count(v); }},
+        {"max-worker-lifetime", "", value_type::number, false,
+         "recycle a worker after this many seconds (default off)",
+         [](options& o, std::string_view v) { o.max_worker_lifetime = parse_number(v, 0, 31536000); }},
+        {"pidfile", "", value_type::path, false, "write the master's pid to this file",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.pidfile = v;
+         }},
+        {"uid", "", value_type::text, false, "run as this user (name or id) after binding",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.uid = v;
+         }},
+        {"gid", "", value_type::text, false, "run as this group (name or id) after binding",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.gid = v;
+         }},
+        {"chmod-socket", "", value_type::text, false, "mode of unix sockets (default 660)",
+         [](options& o, std::string_view v) { o.chmod_socket = parse_mode(v); }},
+        {"listen", "l", value_type::number, false,
+         "listen queue size (default 1024; clamped to net.core.somaxconn)",
+         [](options& o, std::string_view v) { o.listen = parse_number(v, 1, 65535); }},
+        {"logto", "", value_type::path, false,
+         "write the log (and the app's output) to this file; SIGUSR1 reopens it",
+         [](options& o, std::string_view v) {
+             non_empty(v);
+             o.logto = v;
+         }},
+        {"log-format", "", value_type::text, false, "uwsgi (one text line per event) or json",
+         [](options& o, std::string_view v) {
+             if (v != "uwsgi" && v != "json" && v != "text") {
+                 throw std::invalid_argument("expected uwsgi or json");
+             }
+             o.log_json = v == "json";
+         }},
+        {"disable-logging", "", value_type::flag, false, "no log line per request",
+         [](options& o, std::string_view) { o.disable_logging = true; }},
         {"yaml", "y", value_type::path, false, "read options from a YAML file (key: gantry)",
          [](options& o, std::string_view v) {
              non_empty(v);

@@ -33,6 +33,25 @@ struct options {
     int socket_timeout = 4;        // seconds, per read or write on a connection
     std::uint64_t limit_post = 0;  // largest request body accepted; 0: no limit
 
+    // Process management
+    bool lazy_apps = false;       // import the app in each worker instead of the master
+    int graceful_timeout = 30;    // seconds workers get to finish on SIGTERM / reload
+    int harakiri = 0;             // seconds a request may run before its worker is killed
+    std::uint64_t max_requests = 0;
+    std::uint64_t max_requests_delta = 0;
+    std::uint64_t reload_on_rss = 0;  // MB
+    int max_worker_lifetime = 0;      // seconds
+
+    // Operations
+    std::string pidfile;
+    std::string uid;
+    std::string gid;
+    int chmod_socket = 0660;
+    int listen = 1024;
+    std::string logto;
+    bool log_json = false;
+    bool disable_logging = false;
+
     // Meta
     std::string yaml;  // the config file that was read, if any
     bool help = false;

@@ -20,11 +20,13 @@ constexpr std::size_t body_room = 64 * 1024;
 
 }  // namespace
 
-connection_handler::connection_handler(const worker_settings& settings, embed::wsgi_app& app)
+connection_handler::connection_handler(const worker_settings& settings, embed::wsgi_app& app,
+                                       request_tracker tracker)
     : worker_id_(settings.id),
       limit_post_(settings.limit_post),
       drain_seconds_(settings.socket_timeout),
       app_(app),
+      tracker_(tracker),
       parser_(settings.buffer_size),
       buffer_(protocol::request_parser::header_size + settings.buffer_size + body_room) {}
 
@@ -76,7 +78,9 @@ void connection_handler::serve(int fd, std::string_view peer) {
         return;
     }
     socket_stream stream(fd, std::span(buffer_.data() + head_size_, have - head_size_));
+    tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
+    tracker_.end(r);
     // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
     const std::uint64_t body = parser_.head().content_length;
     if (stream.bytes_read() < body) {

@@ -10,13 +10,15 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_parser.hpp"
+#include "server/scoreboard/request_tracker.hpp"
 #include "server/worker/worker.hpp"
 
 namespace gantry::server {
 
 class connection_handler {
 public:
-    connection_handler(const worker_settings& settings, embed::wsgi_app& app);
+    connection_handler(const worker_settings& settings, embed::wsgi_app& app,
+                       request_tracker tracker);
 
     // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
     void serve(int fd, std::string_view peer);
@@ -31,6 +33,7 @@ private:
     std::uint64_t limit_post_;
     int drain_seconds_;  // how long an unread body may be drained before closing
     embed::wsgi_app& app_;
+    request_tracker tracker_;
     protocol::request_parser parser_;
     std::vector<std::byte> buffer_;
     std::size_t head_size_ = 0;

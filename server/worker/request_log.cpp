@@ -15,9 +15,13 @@ void log_request(int worker_id, const protocol::request_head& head, const embed:
     const auto uri = var_or_dash(head, "REQUEST_URI");
     switch (r.result) {
         case embed::outcome::ok:
-            log::info("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms", worker_id,
-                      var_or_dash(head, "REMOTE_ADDR"), method, uri, r.status, r.bytes_sent,
-                      millis);
+            log::request({.worker = worker_id,
+                          .remote = var_or_dash(head, "REMOTE_ADDR"),
+                          .method = method,
+                          .uri = uri,
+                          .status = r.status,
+                          .bytes = r.bytes_sent,
+                          .millis = millis});
             break;
         case embed::outcome::app_error:
             log::error("worker {}: {} {}: the application failed, 500 sent:\n{}", worker_id,

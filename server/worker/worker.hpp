@@ -9,11 +9,17 @@
 
 #include "embed/wsgi_app.hpp"
 #include "server/net/listener.hpp"
+#include "server/scoreboard/scoreboard.hpp"
+
+namespace gantry::embed {
+class interpreter;
+}
 
 namespace gantry::server {
 
 struct worker_settings {
-    int id = 1;  // 1-based, stable across respawns of the same slot
+    int id = 1;    // 1-based number in the logs, kept by a respawned worker
+    int slot = 0;  // its place in the scoreboard
     int threads = 1;
     std::size_t buffer_size = 65535;
     int socket_timeout = 4;
@@ -23,7 +29,8 @@ struct worker_settings {
 
 // Serves until the process is stopped by a signal; ends the process itself (with an error)
 // only when it cannot go on, e.g. when the listeners are gone.
+// SIGTERM stops it gracefully (see worker_control), SIGUSR2 dumps its Python tracebacks.
 [[noreturn]] void run_worker(const worker_settings& settings, std::span<const listener> listeners,
-               embed::wsgi_app& app);
+                             embed::wsgi_app& app, embed::interpreter& python, scoreboard& board);
 
 }  // namespace gantry::server

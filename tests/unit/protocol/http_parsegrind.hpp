@@ -92,7 +92,10 @@ inline outcome read_request(http_request_parser& parser, std::string_view input,
         const std::size_t n = parser.feed(bytes_of(buf), ec);
         if (ec) {
             fail(ec, "feed");
-        } else if (drop(n), n == 0 && !receive()) {
+            break;
+        }
+        drop(n);
+        if (n == 0 && !receive()) {
             fail(parser.finish(), "finish");
             break;
         }

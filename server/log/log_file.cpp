@@ -1,0 +1,47 @@
+#include "server/log/log_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <stdexcept>
+
+#include "server/log/log.hpp"
+
+namespace gantry::server {
+namespace {
+
+std::string log_path;  // set once at start-up, before any thread or fork
+
+int open_onto_stdio(const std::string& path) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        return errno;
+    }
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    return 0;
+}
+
+}  // namespace
+
+void open_log_file(const std::string& path) {
+    if (const int err = open_onto_stdio(path); err != 0) {
+        throw std::runtime_error(fmt::format("--logto {}: {}", path, std::strerror(err)));
+    }
+    log_path = path;
+}
+
+void reopen_log_file() noexcept {
+    if (log_path.empty()) {
+        return;
+    }
+    if (const int err = open_onto_stdio(log_path); err != 0) {
+        log::error("cannot reopen the log file {}: {}", log_path, std::strerror(err));
+    }
+}
+
+}  // namespace gantry::server

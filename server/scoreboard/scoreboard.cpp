@@ -1,0 +1,108 @@
+#include "server/scoreboard/scoreboard.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fmt/format.h>
+#include <new>
+#include <stdexcept>
+
+namespace gantry::server {
+
+static_assert(std::atomic<std::int64_t>::is_always_lock_free,
+              "scoreboard atomics must be lock-free to be shared between processes");
+
+std::int64_t monotonic_ms() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void thread_slot::begin(std::string_view method, std::string_view uri) noexcept {
+    const std::size_t m = std::min(method.size(), sizeof request - 1);
+    std::memcpy(request, method.data(), m);
+    request[m] = ' ';
+    const std::size_t u = std::min(uri.size(), sizeof request - m - 1);
+    std::memcpy(request + m + 1, uri.data(), u);
+    request_len.store(static_cast<std::uint32_t>(m + 1 + u), std::memory_order_relaxed);
+    request_started_ms.store(monotonic_ms(), std::memory_order_release);
+}
+
+std::string thread_slot::current_request() const {
+    const std::size_t n = std::min<std::size_t>(request_len.load(), sizeof request);
+    return std::string(request, n);
+}
+
+scoreboard::scoreboard(int workers, int threads)
+    : workers_(workers), threads_(threads), fd_(memfd_create("gantry-scoreboard", 0)) {
+    if (fd_ < 0) {
+        throw std::runtime_error(fmt::format("scoreboard: memfd_create: {}", std::strerror(errno)));
+    }
+    map(true);
+}
+
+scoreboard::scoreboard(int fd, int workers, int threads)
+    : workers_(workers), threads_(threads), fd_(fd) {
+    map(false);
+}
+
+scoreboard::~scoreboard() {
+    munmap(base_, size_);
+    close(fd_);
+}
+
+std::size_t scoreboard::stride() const noexcept {
+    const std::size_t raw = sizeof(worker_slot) + threads_ * sizeof(thread_slot);
+    return (raw + 63) / 64 * 64;  // a cache line each, so workers do not share lines
+}
+
+void scoreboard::map(bool fresh) {
+    size_ = stride() * static_cast<std::size_t>(workers_);
+    if (fresh && ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+        throw std::runtime_error(fmt::format("scoreboard: ftruncate: {}", std::strerror(errno)));
+    }
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) {
+        throw std::runtime_error(fmt::format("scoreboard: mmap: {}", std::strerror(errno)));
+    }
+    base_ = static_cast<std::byte*>(p);
+    if (fresh) {
+        // A fresh memfd is zero-filled, which is every atomic's initial value; the objects
+        // are started in place so that using them is well defined.
+        for (int w = 0; w < workers_; ++w) {
+            new (base_ + stride() * w) worker_slot{};
+            for (int t = 0; t < threads_; ++t) {
+                new (&thread(w, t)) thread_slot{};
+            }
+        }
+    }
+}
+
+worker_slot& scoreboard::worker(int index) const noexcept {
+    return *std::launder(reinterpret_cast<worker_slot*>(base_ + stride() * index));
+}
+
+thread_slot& scoreboard::thread(int worker_index, int thread_index) const noexcept {
+    std::byte* slot = base_ + stride() * worker_index + sizeof(worker_slot);
+    return *std::launder(reinterpret_cast<thread_slot*>(slot + sizeof(thread_slot) * thread_index));
+}
+
+std::int64_t scoreboard::oldest_request_ms(int worker_index, int* thread_index) const noexcept {
+    std::int64_t oldest = 0;
+    for (int t = 0; t < threads_; ++t) {
+        const std::int64_t started = thread(worker_index, t).request_started_ms.load();
+        if (started != 0 && (oldest == 0 || started < oldest)) {
+            oldest = started;
+            if (thread_index != nullptr) {
+                *thread_index = t;
+            }
+        }
+    }
+    return oldest;
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,75 @@
+// The scoreboard: one shared memory mapping, made before the first fork, with a slot per
+// worker and, inside it, one per request thread. Each field is its own atomic: a worker
+// writes only its own slot, the master reads them all (harakiri, recycling, logs). The
+// mapping lives in a memfd, so that a re-executed master (reload) can map it again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gantry::server {
+
+// Milliseconds on CLOCK_MONOTONIC: the same clock in every process of the machine.
+std::int64_t monotonic_ms() noexcept;
+
+struct thread_slot {
+    std::atomic<std::int64_t> request_started_ms;  // 0 while idle
+    std::atomic<std::uint32_t> request_len;
+    char request[116];  // "GET /uri", for harakiri and crash logs; may be torn, never unsafe
+
+    void begin(std::string_view method, std::string_view uri) noexcept;
+    void end() noexcept { request_started_ms.store(0, std::memory_order_release); }
+    std::string current_request() const;
+};
+
+struct worker_slot {
+    enum state : int { free = 0, starting, ready, stopping };
+    std::atomic<pid_t> pid;
+    std::atomic<int> id;  // the worker's number in the logs, 1-based
+    std::atomic<std::uint32_t> generation;
+    std::atomic<int> status;  // a `state`
+    std::atomic<std::int64_t> started_ms;
+    std::atomic<std::uint64_t> requests;
+    std::atomic<std::uint64_t> exceptions;
+    std::atomic<std::uint64_t> bytes_sent;
+    std::atomic<int> last_status;
+    std::atomic<std::uint64_t> rss_kb;
+    std::atomic<std::uint64_t> harakiri_count;
+};
+
+class scoreboard {
+public:
+    // A new mapping for `workers` worker slots of `threads` thread slots each.
+    scoreboard(int workers, int threads);
+    // Maps an existing scoreboard (inherited across a re-exec) from its descriptor.
+    scoreboard(int fd, int workers, int threads);
+    ~scoreboard();
+    scoreboard(const scoreboard&) = delete;
+    scoreboard& operator=(const scoreboard&) = delete;
+
+    int workers() const noexcept { return workers_; }
+    int threads() const noexcept { return threads_; }
+    int fd() const noexcept { return fd_; }
+
+    worker_slot& worker(int index) const noexcept;
+    thread_slot& thread(int worker_index, int thread_index) const noexcept;
+    // The worker's busiest thread: the earliest request start among them (0: all idle).
+    std::int64_t oldest_request_ms(int worker_index, int* thread_index) const noexcept;
+
+private:
+    std::size_t stride() const noexcept;
+    void map(bool fresh);
+
+    int workers_;
+    int threads_;
+    int fd_;
+    std::byte* base_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace gantry::server

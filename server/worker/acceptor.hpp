@@ -1,0 +1,29 @@
+// Accepts the next uwsgi connection for a request thread. With one listener a blocking
+// accept() is all it takes; with several, poll() says which one is ready (they are then
+// non-blocking, so a connection another worker took first costs an EAGAIN, not a hang).
+#pragma once
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <span>
+#include <vector>
+
+#include "server/net/listener.hpp"
+
+namespace gantry::server {
+
+class acceptor {
+public:
+    explicit acceptor(std::span<const listener> listeners);
+
+    // The next connection and the listener it came from; -1 when the worker is stopping or
+    // accepting failed for good (errno says which).
+    int next(sockaddr_storage& peer, const listener*& from);
+
+private:
+    std::span<const listener> listeners_;
+    std::vector<pollfd> fds_;
+};
+
+}  // namespace gantry::server
