@@ -216,6 +216,8 @@ std::string_view response_writer::final_head(std::optional<std::uint64_t> known_
     }
     if (!keep_alive_) {
         head_.add("Connection", "close");
+    } else if (!chunked_ok_) {
+        head_.add("Connection", "keep-alive");  // HTTP/1.0 clients look for it
     }
     return head_.finish();
 }

@@ -103,14 +103,15 @@ http_connection::http_connection(int fd, const peer_address& peer, const http_se
 
 http_connection::~http_connection() { close(fd_); }
 
-long http_connection::receive() {
+long http_connection::receive(bool wait) {
     if (begin_ > 0) {
         std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
     }
     for (;;) {
-        const ssize_t n = recv(fd_, buffer_.data() + end_, buffer_.size() - end_, 0);
+        const ssize_t n =
+            recv(fd_, buffer_.data() + end_, buffer_.size() - end_, wait ? 0 : MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -123,8 +124,13 @@ long http_connection::receive() {
 
 http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker) {
     const auto start = std::chrono::steady_clock::now();
-    if (!read_head()) {
-        return next::close;
+    switch (read_head()) {
+        case head_state::failed:
+            return next::close;
+        case head_state::incomplete:
+            return next::wait_for_request;  // the rest waits in the buffer, not in a thread
+        case head_state::complete:
+            break;
     }
     add_socket_vars();
     http_body_source body(*this, parser_.expects_continue() && !parser_.body_done());
@@ -148,22 +154,27 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     return unparsed().empty() ? next::wait_for_request : next::serve_again;
 }
 
-bool http_connection::read_head() {
+http_connection::head_state http_connection::read_head() {
     for (;;) {
         std::error_code ec;
         consume(parser_.feed(unparsed(), ec));
         if (ec) {
             answer_error(ec);
-            return false;
+            return head_state::failed;
         }
         if (parser_.done()) {
-            return true;
+            return head_state::complete;
         }
         if (end_ == buffer_.size() && begin_ == 0) {
             answer_error(protocol::errc::http_header_too_large);
-            return false;
+            return head_state::failed;
         }
-        const long got = receive();
+        // A client that sends its head in pieces (or a slow loris) must not hold a request
+        // thread: what is not there yet is waited for by the I/O thread.
+        const long got = receive(false);
+        if (got < 0 && errno == EAGAIN) {
+            return head_state::incomplete;
+        }
         if (got <= 0) {
             // Between requests, a close is how keep-alive ends; mid-head it is worth a note.
             const std::error_code why = got == 0 ? parser_.finish() : receive_error(got);
@@ -171,7 +182,7 @@ bool http_connection::read_head() {
                 log::debug("worker {}: {}: {} while reading a request", settings_.worker_id,
                            peer_text_, why.message());
             }
-            return false;
+            return head_state::failed;
         }
     }
 }

@@ -39,9 +39,10 @@ public:
     // Reads one request, lets the app answer it, and says whether another may follow.
     next serve_one(embed::wsgi_app& app, request_tracker& tracker);
 
-    // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error.
+    // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error
+    // (errno EAGAIN: nothing came in --socket-timeout, or nothing is there when !wait).
     // Public for the body source, which reads through the same buffer.
-    long receive();
+    long receive(bool wait = true);
     std::span<const std::byte> unparsed() const noexcept {
         return {buffer_.data() + begin_, end_ - begin_};
     }
@@ -49,7 +50,8 @@ public:
     protocol::http_request_parser& parser() noexcept { return parser_; }
 
 private:
-    bool read_head();
+    enum class head_state { complete, incomplete, failed };
+    head_state read_head();
     void add_socket_vars();
     // Reads and drops what is left of the body so the next request can be parsed; false
     // when that would take too long (the connection is then closed instead).

@@ -98,6 +98,10 @@ struct http_front::impl {
                                [this, p](const boost::system::error_code& ec) {
                                    if (!ec && p->connection) {
                                        p->timeout.cancel();
+                                       // Asio made it non-blocking for the wait; request
+                                       // threads read and write with --socket-timeout.
+                                       const int fd = p->connection->fd();
+                                       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
                                        queue.push({.http = std::move(p->connection),
                                                    .uwsgi_fd = -1,
                                                    .peer = {}});

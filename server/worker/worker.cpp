@@ -48,7 +48,11 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
 void serve_queue(const worker_settings& settings, work_queue& queue, http_front& front,
                  embed::wsgi_app& app, request_tracker tracker) {
     connection_handler uwsgi(settings, app, tracker);
-    for (work_item item = queue.pop(); !item.empty(); item = queue.pop()) {
+    for (;;) {
+        work_item item = queue.pop();  // a fresh item each time: a closed connection is freed
+        if (item.empty()) {
+            return;  // stopping, and the queue is drained
+        }
         if (!item.http) {
             uwsgi.serve(item.uwsgi_fd, item.peer);
             close(item.uwsgi_fd);
