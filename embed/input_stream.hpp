@@ -49,7 +49,7 @@ private:
     byte_source* source_;
     std::uint64_t remaining_;  // body bytes not yet taken from the source
     bool length_known_;
-    std::string buf_;          // read ahead for readline(); consumed from pos_
+    std::string buf_;  // read ahead for readline(); consumed from pos_
     std::size_t pos_ = 0;
     std::string failure_;
 };

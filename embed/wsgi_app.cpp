@@ -150,8 +150,8 @@ wsgi_app::~wsgi_app() {
     impl_.reset();
 }
 
-call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body,
-                             byte_sink& out, const response_framing& framing) {
+call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body, byte_sink& out,
+                             const response_framing& framing) {
     call_result r;
     const mounted_app* target = impl_->find(head);
     if (target == nullptr) {

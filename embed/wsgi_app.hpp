@@ -54,8 +54,8 @@ struct call_result {
     outcome result = outcome::ok;
     int status = 0;
     std::uint64_t bytes_sent = 0;
-    std::string message;  // the traceback or cause when result != ok
-    std::string warning;  // something the app got wrong that was repaired (e.g. Content-Length)
+    std::string message;      // the traceback or cause when result != ok
+    std::string warning;      // something the app got wrong that was repaired (e.g. Content-Length)
     bool keep_alive = false;  // the response was delimited: the connection may serve another
 };
 

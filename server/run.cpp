@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <optional>
 #include <vector>
@@ -124,16 +124,17 @@ std::unique_ptr<embed::wsgi_app> preload(const options& o, embed::interpreter& p
     std::unique_ptr<embed::wsgi_app> app;
     try {
         app = std::make_unique<embed::wsgi_app>(
-            mounts_of(o), embed::wsgi_settings{.multithread = o.threads > 1,
-                                               .multiprocess = o.processes > 1});
+            mounts_of(o),
+            embed::wsgi_settings{.multithread = o.threads > 1, .multiprocess = o.processes > 1});
     } catch (const embed::app_load_error& e) {
         if (!reloading) {
             throw;
         }
         // The old workers still serve the old code: better than no service at all.
-        log::error("reload failed, the old workers keep serving; fix the app and send SIGHUP "
-                   "again:\n{}",
-                   e.what());
+        log::error(
+            "reload failed, the old workers keep serving; fix the app and send SIGHUP "
+            "again:\n{}",
+            e.what());
         return nullptr;
     }
     // Keep what the import allocated out of the GC's way, so workers keep sharing it.
@@ -167,7 +168,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
 
     embed::interpreter python(python_config(o));
-    std::unique_ptr<embed::wsgi_app> app = o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
+    std::unique_ptr<embed::wsgi_app> app =
+        o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
     std::optional<scoreboard> board;
     if (inherited) {
         board.emplace(inherited->scoreboard_fd, inherited->scoreboard_workers,

@@ -21,7 +21,6 @@ constexpr std::size_t body_room = 16 * 1024;
 // Left-over body worth reading past to keep the connection; beyond it, closing is cheaper.
 constexpr std::uint64_t max_skipped_body = 64 * 1024;
 
-
 std::error_code receive_error(long n) {
     if (n == 0) {
         return std::make_error_code(std::errc::connection_reset);
@@ -55,7 +54,8 @@ public:
         }
         protocol::http_request_parser& parser = conn_.parser();
         while (!parser.body_done()) {
-            const protocol::http_body_piece piece = parser.feed_body(conn_.unparsed(), ec, into.size());
+            const protocol::http_body_piece piece =
+                parser.feed_body(conn_.unparsed(), ec, into.size());
             if (ec) {
                 return 0;
             }
@@ -101,7 +101,9 @@ http_connection::http_connection(int fd, const peer_address& peer, const http_se
     }
 }
 
-http_connection::~http_connection() { close(fd_); }
+http_connection::~http_connection() {
+    close(fd_);
+}
 
 long http_connection::receive(bool wait) {
     if (begin_ > 0) {
@@ -136,10 +138,9 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     http_body_source body(*this, parser_.expects_continue() && !parser_.body_done());
     socket_stream out(fd_, {});
     const auto& head = parser_.head();
-    const embed::response_framing framing{
-        .delimit = true,
-        .keep_alive = parser_.keep_alive(),
-        .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
+    const embed::response_framing framing{.delimit = true,
+                                          .keep_alive = parser_.keep_alive(),
+                                          .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
     tracker.end(r);

@@ -94,19 +94,18 @@ struct http_front::impl {
                 p->connection.reset();  // idle too long: close
             }
         });
-        p->readable.async_wait(asio::posix::stream_descriptor::wait_read,
-                               [this, p](const boost::system::error_code& ec) {
-                                   if (!ec && p->connection) {
-                                       p->timeout.cancel();
-                                       // Asio made it non-blocking for the wait; request
-                                       // threads read and write with --socket-timeout.
-                                       const int fd = p->connection->fd();
-                                       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-                                       queue.push({.http = std::move(p->connection),
-                                                   .uwsgi_fd = -1,
-                                                   .peer = {}});
-                                   }
-                               });
+        p->readable.async_wait(
+            asio::posix::stream_descriptor::wait_read,
+            [this, p](const boost::system::error_code& ec) {
+                if (!ec && p->connection) {
+                    p->timeout.cancel();
+                    // Asio made it non-blocking for the wait; request
+                    // threads read and write with --socket-timeout.
+                    const int fd = p->connection->fd();
+                    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+                    queue.push({.http = std::move(p->connection), .uwsgi_fd = -1, .peer = {}});
+                }
+            });
     }
 
     asio::io_context io;
@@ -145,9 +144,8 @@ void http_front::stop() {
 void http_front::park(std::unique_ptr<http_connection> connection) {
     // Handlers are copied in Asio 1.74, so the connection travels as a raw pointer.
     http_connection* raw = connection.release();
-    asio::post(impl_->io, [this, raw] {
-        impl_->wait_for_request(std::unique_ptr<http_connection>(raw));
-    });
+    asio::post(impl_->io,
+               [this, raw] { impl_->wait_for_request(std::unique_ptr<http_connection>(raw)); });
 }
 
 }  // namespace gantry::server

@@ -84,18 +84,23 @@ void emit(const std::string& line) noexcept {
 
 }  // namespace
 
-void configure(const settings& s) { current = s; }
+void configure(const settings& s) {
+    current = s;
+}
 
-void set_level(level lowest) { lowest_level = lowest; }
+void set_level(level lowest) {
+    lowest_level = lowest;
+}
 
-bool enabled(level l) noexcept { return l >= lowest_level.load(std::memory_order_relaxed); }
+bool enabled(level l) noexcept {
+    return l >= lowest_level.load(std::memory_order_relaxed);
+}
 
 void write(level l, std::string_view message) noexcept {
     try {
         if (current.json) {
             emit(fmt::format("{{\"time\":{},\"pid\":{},\"level\":\"{}\",\"message\":{}}}\n",
-                             json_string(timestamp()), getpid(), name_of(l),
-                             json_string(message)));
+                             json_string(timestamp()), getpid(), name_of(l), json_string(message)));
         } else {
             emit(fmt::format("[{}] [pid {}] {}: {}\n", timestamp(), getpid(), name_of(l), message));
         }

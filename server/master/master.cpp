@@ -33,7 +33,8 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
       tick_(io_),
       target_(settings.processes),
       random_(static_cast<std::uint32_t>(getpid())) {
-    for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
+    for (int sig :
+         {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signals_.add(sig);
     }
 }

@@ -100,7 +100,7 @@ private:
     boost::asio::steady_timer tick_;
     std::deque<int> pending_signals_;
     std::vector<worker> workers_;
-    int target_;                       // workers wanted in the current generation
+    int target_;  // workers wanted in the current generation
     std::uint32_t generation_ = 1;
     bool chain_reload_ = false;
     std::map<int, int> quick_deaths_;  // per worker id, for the respawn backoff

@@ -72,9 +72,10 @@ void master::reap_workers() {
             const int deaths = ++quick_deaths_[w.id];
             const auto delay = respawn_delay(deaths);
             respawn_at_[w.id] = clock::now() + delay;
-            log::error("worker {} (pid {}) {} right after starting ({} time(s) in a row); "
-                       "respawning in {} ms",
-                       w.id, w.pid, describe_exit(status), deaths, delay.count());
+            log::error(
+                "worker {} (pid {}) {} right after starting ({} time(s) in a row); "
+                "respawning in {} ms",
+                w.id, w.pid, describe_exit(status), deaths, delay.count());
         } else {
             quick_deaths_[w.id] = 0;
             log::warning("worker {} (pid {}) {}{}; respawning", w.id, w.pid, describe_exit(status),
@@ -105,10 +106,11 @@ void master::check_harakiri() {
             continue;
         }
         w.harakiri = true;
-        log::error("harakiri: worker {} (pid {}) has been serving {} for {:.1f} s (limit {} s); "
-                   "its Python traceback follows, then it is killed",
-                   w.id, w.pid, board_.thread(w.slot, thread).current_request(),
-                   static_cast<double>(running) / 1000, settings_.harakiri);
+        log::error(
+            "harakiri: worker {} (pid {}) has been serving {} for {:.1f} s (limit {} s); "
+            "its Python traceback follows, then it is killed",
+            w.id, w.pid, board_.thread(w.slot, thread).current_request(),
+            static_cast<double>(running) / 1000, settings_.harakiri);
         board_.worker(w.slot).harakiri_count.fetch_add(1);
         kill(w.pid, SIGUSR2);  // faulthandler in the worker dumps every thread's traceback
         stop_worker(w, SIGTERM, "harakiri");
@@ -122,10 +124,9 @@ void master::check_recycling() {
             return;  // one at a time, and never during a reload
         }
     }
-    const recycle_limits limits_base{
-        .max_requests = 0,
-        .max_rss_kb = settings_.reload_on_rss_mb * 1024,
-        .max_lifetime_ms = settings_.max_worker_lifetime * 1000LL};
+    const recycle_limits limits_base{.max_requests = 0,
+                                     .max_rss_kb = settings_.reload_on_rss_mb * 1024,
+                                     .max_lifetime_ms = settings_.max_worker_lifetime * 1000LL};
     for (worker& w : workers_) {
         if (!w.stop_reason.empty()) {
             continue;
@@ -138,9 +139,9 @@ void master::check_recycling() {
         const std::string reason = recycle_reason(
             {.requests = slot.requests.load(),
              .rss_kb = rss,
-             .age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() -
-                                                                               w.started)
-                           .count()},
+             .age_ms =
+                 std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - w.started)
+                     .count()},
             limits);
         if (!reason.empty()) {
             stop_worker(w, SIGTERM, "recycled: " + reason);
@@ -210,7 +211,8 @@ void master::spawn(int id) {
     s.generation.store(generation_);
     s.status.store(worker_slot::starting);
     s.started_ms.store(monotonic_ms());
-    for (auto* counter : {&s.requests, &s.exceptions, &s.bytes_sent, &s.rss_kb, &s.harakiri_count}) {
+    for (auto* counter :
+         {&s.requests, &s.exceptions, &s.bytes_sent, &s.rss_kb, &s.harakiri_count}) {
         counter->store(0);
     }
     try {

@@ -4,10 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 #include <sstream>
 
 #include "server/log/log.hpp"
@@ -17,7 +17,9 @@ namespace {
 
 constexpr const char* variable = "GANTRY_HANDOVER";
 
-void keep_across_exec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) & ~FD_CLOEXEC); }
+void keep_across_exec(int fd) {
+    fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
+}
 
 // "chain board listeners workers": numbers, '|'-separated lists; socket names last in
 // each listener entry, since they may hold ':' but never '|' or '\n'.

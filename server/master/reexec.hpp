@@ -27,7 +27,6 @@ struct handover {
 std::optional<handover> take_handover();
 
 // Execs `argv` again from `cwd` with `h` in the environment. Returns only if exec failed.
-void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
-                   const handover& h);
+void reexec_master(const std::vector<std::string>& argv, const std::string& cwd, const handover& h);
 
 }  // namespace gantry::server

@@ -2,10 +2,10 @@
 
 #include <sys/socket.h>
 
+#include <sys/time.h>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <sys/time.h>
 
 namespace gantry::server {
 

@@ -106,7 +106,9 @@ const std::vector<option_def>& rows() {
          }},
         {"http-keepalive-timeout", "", value_type::number, false,
          "seconds an idle keep-alive HTTP connection stays open (default 5)",
-         [](options& o, std::string_view v) { o.http_keepalive_timeout = parse_number(v, 1, 3600); }},
+         [](options& o, std::string_view v) {
+             o.http_keepalive_timeout = parse_number(v, 1, 3600);
+         }},
         {"processes", "p workers", value_type::number, false, "number of worker processes",
          [](options& o, std::string_view v) { o.processes = parse_number(v, 1, 1024); }},
         {"threads", "", value_type::number, false, "request threads in each worker (default 1)",
@@ -145,7 +147,9 @@ const std::vector<option_def>& rows() {
          [](options& o, std::string_view v) { o.reload_on_rss = parse_count(v); }},
         {"max-worker-lifetime", "", value_type::number, false,
          "recycle a worker after this many seconds (default off)",
-         [](options& o, std::string_view v) { o.max_worker_lifetime = parse_number(v, 0, 31536000); }},
+         [](options& o, std::string_view v) {
+             o.max_worker_lifetime = parse_number(v, 0, 31536000);
+         }},
         {"pidfile", "", value_type::path, false, "write the master's pid to this file",
          [](options& o, std::string_view v) {
              non_empty(v);

@@ -34,9 +34,9 @@ struct options {
     std::uint64_t limit_post = 0;  // largest request body accepted; 0: no limit
 
     // Process management
-    bool lazy_apps = false;       // import the app in each worker instead of the master
-    int graceful_timeout = 30;    // seconds workers get to finish on SIGTERM / reload
-    int harakiri = 0;             // seconds a request may run before its worker is killed
+    bool lazy_apps = false;     // import the app in each worker instead of the master
+    int graceful_timeout = 30;  // seconds workers get to finish on SIGTERM / reload
+    int harakiri = 0;           // seconds a request may run before its worker is killed
     std::uint64_t max_requests = 0;
     std::uint64_t max_requests_delta = 0;
     std::uint64_t reload_on_rss = 0;  // MB

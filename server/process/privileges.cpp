@@ -4,10 +4,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 #include <stdexcept>
 
 #include "server/options/config_error.hpp"
@@ -53,7 +53,8 @@ void drop_privileges(const std::string& uid, const std::string& gid) {
         refused("--gid", gid.empty() ? uid : gid);
     }
     if (!uid.empty()) {
-        const uid_t id = user != nullptr ? user->pw_uid : static_cast<uid_t>(std::atol(uid.c_str()));
+        const uid_t id =
+            user != nullptr ? user->pw_uid : static_cast<uid_t>(std::atol(uid.c_str()));
         if (setuid(id) != 0) {
             refused("--uid", uid);
         }

@@ -14,8 +14,8 @@ namespace {
 // Errors after which accepting again is the right move: the client gave up, a signal came,
 // or the process is short of descriptors for a moment.
 bool transient(int err) {
-    return err == EINTR || err == ECONNABORTED || err == EAGAIN || err == EPROTO ||
-           err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    return err == EINTR || err == ECONNABORTED || err == EAGAIN || err == EPROTO || err == EMFILE ||
+           err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ void log_request(int worker_id, const protocol::request_head& head, const embed:
                           .millis = millis});
             break;
         case embed::outcome::app_error:
-            log::error("worker {}: {} {}: the application failed, 500 sent:\n{}", worker_id,
-                       method, uri, r.message);
+            log::error("worker {}: {} {}: the application failed, 500 sent:\n{}", worker_id, method,
+                       uri, r.message);
             break;
         case embed::outcome::response_aborted:
             log::error(

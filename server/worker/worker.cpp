@@ -96,7 +96,9 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
                 embed::wsgi_app& app, embed::interpreter& python, scoreboard& board) {
     python.dump_tracebacks_on(SIGUSR2);
     worker_slot& slot = board.worker(settings.slot);
-    const auto tracker = [&](int thread) { return request_tracker(slot, board.thread(settings.slot, thread)); };
+    const auto tracker = [&](int thread) {
+        return request_tracker(slot, board.thread(settings.slot, thread));
+    };
     const bool any_http = std::any_of(listeners.begin(), listeners.end(), [](const listener& l) {
         return l.speaks() == listener::protocol::http;
     });
@@ -107,7 +109,8 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
                     [&](int thread) { serve(settings, listeners, app, tracker(thread)); });
     }
     work_queue queue;
-    http_front front(listeners, queue, {.worker_id = settings.id, .limit_post = settings.limit_post},
+    http_front front(listeners, queue,
+                     {.worker_id = settings.id, .limit_post = settings.limit_post},
                      settings.http_keepalive_timeout);
     worker_control::start([&] {
         front.stop();
@@ -115,9 +118,8 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
     });
     front.start();
     slot.status.store(worker_slot::ready);
-    run_threads(settings.threads, [&](int thread) {
-        serve_queue(settings, queue, front, app, tracker(thread));
-    });
+    run_threads(settings.threads,
+                [&](int thread) { serve_queue(settings, queue, front, app, tracker(thread)); });
 }
 
 }  // namespace gantry::server

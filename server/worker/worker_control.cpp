@@ -23,7 +23,9 @@ std::vector<pthread_t> loops;
 std::function<void()> stop_hook;
 
 // Interrupts accept() and poll() (no SA_RESTART); the loops then see stopping().
-int wake_signal() { return SIGRTMIN + 1; }
+int wake_signal() {
+    return SIGRTMIN + 1;
+}
 void on_wake(int) {}
 
 void wake_loops() {
@@ -73,7 +75,9 @@ void start(std::function<void()> on_stop) {
     std::thread(signal_thread, watched).detach();
 }
 
-bool stopping() noexcept { return stop_requested.load(std::memory_order_relaxed); }
+bool stopping() noexcept {
+    return stop_requested.load(std::memory_order_relaxed);
+}
 
 void loop_started() {
     const std::lock_guard lock(loops_mutex);
