@@ -26,6 +26,21 @@ void non_empty(std::string_view value) {
     }
 }
 
+// Setters for the common shapes: a non-empty string, and one more item of a list.
+auto text(std::string options::*field) {
+    return [field](options& o, std::string_view v) {
+        non_empty(v);
+        o.*field = v;
+    };
+}
+
+auto append(std::vector<std::string> options::*field) {
+    return [field](options& o, std::string_view v) {
+        non_empty(v);
+        (o.*field).emplace_back(v);
+    };
+}
+
 // "pkg.mod:callable" sets both; "pkg.mod" leaves the callable to --callable.
 void store_module(options& o, std::string_view value) {
     non_empty(value);
@@ -69,41 +84,22 @@ int parse_mode(std::string_view v) {
 
 const std::vector<option_def>& rows() {
     static const std::vector<option_def> table = {
-        {"module", "w module", value_type::text, false,
+        {"module", "w", value_type::text, false,
          "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)", store_module},
         {"wsgi-file", "file", value_type::path, false, "load the WSGI app from a Python file",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.wsgi_file = v;
-         }},
+         text(&options::wsgi_file)},
         {"callable", "", value_type::text, false,
-         "name of the WSGI callable (default: application)",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.callable = v;
-         }},
+         "name of the WSGI callable (default: application)", text(&options::callable)},
         {"chdir", "", value_type::path, false, "change to this directory before loading the app",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.chdir = v;
-         }},
+         text(&options::chdir)},
         {"pythonpath", "pp", value_type::path, true, "add a directory to sys.path (repeatable)",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.pythonpath.emplace_back(v);
-         }},
+         append(&options::pythonpath)},
         {"socket", "s uwsgi-socket", value_type::text, true,
          "uwsgi-protocol listener: HOST:PORT, :PORT or /path.sock (repeatable)",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.sockets.emplace_back(v);
-         }},
+         append(&options::sockets)},
         {"http-socket", "", value_type::text, true,
          "HTTP/1.1 listener for clients and load balancers: HOST:PORT or :PORT (repeatable)",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.http_sockets.emplace_back(v);
-         }},
+         append(&options::http_sockets)},
         {"http-keepalive-timeout", "", value_type::number, false,
          "seconds an idle keep-alive HTTP connection stays open (default 5)",
          [](options& o, std::string_view v) {
@@ -151,20 +147,11 @@ const std::vector<option_def>& rows() {
              o.max_worker_lifetime = parse_number(v, 0, 31536000);
          }},
         {"pidfile", "", value_type::path, false, "write the master's pid to this file",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.pidfile = v;
-         }},
+         text(&options::pidfile)},
         {"uid", "", value_type::text, false, "run as this user (name or id) after binding",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.uid = v;
-         }},
+         text(&options::uid)},
         {"gid", "", value_type::text, false, "run as this group (name or id) after binding",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.gid = v;
-         }},
+         text(&options::gid)},
         {"chmod-socket", "", value_type::text, false, "mode of unix sockets (default 660)",
          [](options& o, std::string_view v) { o.chmod_socket = parse_mode(v); }},
         {"listen", "l", value_type::number, false,
@@ -172,10 +159,7 @@ const std::vector<option_def>& rows() {
          [](options& o, std::string_view v) { o.listen = parse_number(v, 1, 65535); }},
         {"logto", "", value_type::path, false,
          "write the log (and the app's output) to this file; SIGUSR1 reopens it",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.logto = v;
-         }},
+         text(&options::logto)},
         {"log-format", "", value_type::text, false, "uwsgi (one text line per event) or json",
          [](options& o, std::string_view v) {
              if (v != "uwsgi" && v != "json" && v != "text") {
@@ -186,10 +170,7 @@ const std::vector<option_def>& rows() {
         {"disable-logging", "", value_type::flag, false, "no log line per request",
          [](options& o, std::string_view) { o.disable_logging = true; }},
         {"yaml", "y", value_type::path, false, "read options from a YAML file (key: gantry)",
-         [](options& o, std::string_view v) {
-             non_empty(v);
-             o.yaml = v;
-         }},
+         text(&options::yaml)},
         {"help", "h", value_type::flag, false, "show this help and exit",
          [](options& o, std::string_view) { o.help = true; }},
         {"version", "", value_type::flag, false, "print the version and exit",
