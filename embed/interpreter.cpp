@@ -99,11 +99,11 @@ void interpreter::freeze_gc() {
     py::module_::import("gc").attr("freeze")();
 }
 
-void interpreter::dump_tracebacks_on(int signal) {
+void interpreter::dump_tracebacks_on(int signal, int fd) {
     py::gil_scoped_acquire gil;
     py::module_::import("faulthandler")
-        .attr("register")(signal, py::arg("file") = py::module_::import("sys").attr("stderr"),
-                          py::arg("all_threads") = true, py::arg("chain") = false);
+        .attr("register")(signal, py::arg("file") = fd, py::arg("all_threads") = true,
+                          py::arg("chain") = false);
 }
 
 int interpreter::running_threads() {

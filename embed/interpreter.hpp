@@ -31,9 +31,9 @@ public:
     // in the workers do not touch (and un-share) the pages the master filled before forking.
     void freeze_gc();
 
-    // On `signal`, Python writes the traceback of every thread to stderr (faulthandler):
-    // harakiri shows where a stuck request is before the worker is killed.
-    void dump_tracebacks_on(int signal);
+    // On `signal`, Python writes the traceback of every thread to descriptor `fd`
+    // (faulthandler): harakiri shows where a stuck request is before the worker is killed.
+    void dump_tracebacks_on(int signal, int fd);
 
     // How many Python threads are running: more than one before the fork means the app
     // started threads at import, and those do not survive into the workers.

@@ -12,6 +12,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How often the master looks at the pool unprompted. The design says 1 s; a quarter of
+// that keeps --max-requests, harakiri and the respawn backoff close to their figures, for a
+// few system calls per worker each time.
+constexpr auto tick_period = 250ms;
 // After SIGINT/SIGQUIT workers end at once; this is only a backstop.
 constexpr auto immediate_stop_timeout = 3s;
 
@@ -42,8 +46,11 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
 int master::run() {
     wait_for_signal();
     wait_for_tick();
+    // Handlers are in place: signals held back across a reload's exec may come in now.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     manage_pool();
-    log::info("gantry ready: {} worker(s) on {}", target_, settings_.listening_on);
     io_.run();
     log::info("gantry stopped");
     return 0;
@@ -56,22 +63,22 @@ void master::wait_for_signal() {
         }
         pending_signals_.push_back(sig);
         wait_for_signal();
-        step();
+        step(false);
     });
 }
 
 void master::wait_for_tick() {
-    tick_.expires_after(1s);
+    tick_.expires_after(tick_period);
     tick_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) {
             return;
         }
         wait_for_tick();
-        step();
+        step(true);
     });
 }
 
-void master::step() {
+void master::step(bool tick) {
     while (!pending_signals_.empty()) {
         const int sig = pending_signals_.front();
         pending_signals_.pop_front();
@@ -92,7 +99,9 @@ void master::step() {
         }
         return;
     }
-    check_recycling();
+    if (tick) {
+        check_recycling();  // paced by the tick: at most one recycle begins per period
+    }
     manage_pool();
 }
 

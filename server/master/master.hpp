@@ -75,7 +75,7 @@ private:
 
     void wait_for_signal();
     void wait_for_tick();
-    void step();
+    void step(bool tick);
     void handle_signal(int sig);
     void reap_workers();
     void check_harakiri();
@@ -102,6 +102,7 @@ private:
     std::vector<worker> workers_;
     int target_;  // workers wanted in the current generation
     std::uint32_t generation_ = 1;
+    std::uint32_t announced_generation_ = 0;  // the last generation logged as ready
     bool chain_reload_ = false;
     std::map<int, int> quick_deaths_;  // per worker id, for the respawn backoff
     std::map<int, clock::time_point> respawn_at_;

@@ -128,10 +128,13 @@ void master::check_recycling() {
                                      .max_rss_kb = settings_.reload_on_rss_mb * 1024,
                                      .max_lifetime_ms = settings_.max_worker_lifetime * 1000LL};
     for (worker& w : workers_) {
-        if (!w.stop_reason.empty()) {
+        worker_slot& slot = board_.worker(w.slot);
+        // A worker still starting is not judged yet: a limit below what any fresh worker
+        // uses would otherwise replace workers as fast as they can be forked.
+        if (!w.stop_reason.empty() || slot.status.load() != worker_slot::ready ||
+            clock::now() - w.started < min_worker_lifetime) {
             continue;
         }
-        worker_slot& slot = board_.worker(w.slot);
         const std::uint64_t rss = limits_base.max_rss_kb != 0 ? rss_kb(w.pid) : 0;
         slot.rss_kb.store(rss);
         recycle_limits limits = limits_base;
@@ -144,7 +147,14 @@ void master::check_recycling() {
                      .count()},
             limits);
         if (!reason.empty()) {
-            stop_worker(w, SIGTERM, "recycled: " + reason);
+            // The replacement first, so that capacity never drops, even with one worker.
+            const pid_t old_pid = w.pid;
+            spawn(w.id);
+            for (worker& old : workers_) {  // spawn() may have moved the vector
+                if (old.pid == old_pid) {
+                    stop_worker(old, SIGTERM, "recycled: " + reason);
+                }
+            }
             return;
         }
     }
@@ -190,6 +200,11 @@ void master::manage_pool() {
     }
     if (!old_left && chain_reload_) {
         chain_reload_ = false;
+    }
+    if (new_ready && announced_generation_ != generation_) {
+        announced_generation_ = generation_;
+        log::info("gantry ready: {} worker(s) of generation {} on {}", target_, generation_,
+                  settings_.listening_on);
     }
 }
 

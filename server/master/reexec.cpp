@@ -83,11 +83,12 @@ void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
     if (chdir(cwd.c_str()) != 0) {
         log::error("reload: cannot go back to {}: {}", cwd, std::strerror(errno));
     }
-    // The new image starts with no signal blocked, as a freshly started gantry would.
-    sigset_t none;
-    sigemptyset(&none);
+    // Signals stay blocked across the exec: one that comes while the new image starts is
+    // pending until its master has handlers (master::run unblocks), not a default death.
+    sigset_t all;
+    sigfillset(&all);
     sigset_t old;
-    sigprocmask(SIG_SETMASK, &none, &old);
+    sigprocmask(SIG_BLOCK, &all, &old);
     std::vector<char*> args;
     for (const std::string& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));

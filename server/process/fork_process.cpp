@@ -23,6 +23,22 @@ void reset_signals_in_child() {
     }
 }
 
+}  // namespace
+
+const sigset_t& child_blocked_signals() {
+    static const sigset_t set = [] {
+        sigset_t s;
+        sigemptyset(&s);
+        for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) {
+            sigaddset(&s, sig);
+        }
+        return s;
+    }();
+    return set;
+}
+
+namespace {
+
 [[noreturn]] void run_child(pid_t parent, const std::function<int()>& child_main) {
     // A worker must not outlive a master that was killed outright.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -54,10 +70,10 @@ pid_t fork_process(boost::asio::io_context& io, embed::interpreter& python,
     if (pid == 0) {
         python.after_fork_in_child();
         io.notify_fork(boost::asio::io_context::fork_child);
-        sigset_t none;
-        sigemptyset(&none);
         reset_signals_in_child();
-        sigprocmask(SIG_SETMASK, &none, nullptr);
+        // The signals the master sends stay blocked (pending, not lost) until the child has
+        // set up its own handling: a lazy app may take seconds to import before that.
+        sigprocmask(SIG_SETMASK, &child_blocked_signals(), nullptr);
         run_child(parent, child_main);
     }
     const int err = errno;

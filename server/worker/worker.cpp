@@ -16,6 +16,7 @@
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/worker/acceptor.hpp"
 #include "server/worker/connection_handler.hpp"
+#include "server/worker/traceback_relay.hpp"
 #include "server/worker/worker_control.hpp"
 
 namespace gantry::server {
@@ -94,7 +95,12 @@ template <typename Loop>
 
 void run_worker(const worker_settings& settings, std::span<const listener> listeners,
                 embed::wsgi_app& app, embed::interpreter& python, scoreboard& board) {
-    python.dump_tracebacks_on(SIGUSR2);
+    python.dump_tracebacks_on(SIGUSR2, start_traceback_relay(settings.id));
+    // Blocked since the fork (see fork_process): faulthandler's handler is in place now.
+    sigset_t dump;
+    sigemptyset(&dump);
+    sigaddset(&dump, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &dump, nullptr);
     worker_slot& slot = board.worker(settings.slot);
     const auto tracker = [&](int thread) {
         return request_tracker(slot, board.thread(settings.slot, thread));

@@ -1,0 +1,389 @@
+"""Signals to the master: reloads under load, graceful stop, pool size, log reopening.
+
+The reload tests run real traffic through a real nginx (uwsgi_pass to gantry) while
+the master is signalled: not one request may fail, every worker must be replaced,
+and code edited before a reload must be what the new workers serve.
+"""
+
+import os
+import re
+import shutil
+import signal
+import stat
+import threading
+import time
+
+import pytest
+import requests
+
+import uwsgi_client
+from paths import APPS, EXAMPLES
+from procs import is_running, wait_until
+
+RELOADS = 3
+MIN_REQUESTS = 2000
+CLIENT_THREADS = 4
+LOAD_DEADLINE = 12.0  # seconds for the whole load phase of one reload test
+
+
+def copy_app(tmp_path, name="reload"):
+    dest = tmp_path / "app"
+    shutil.copytree(APPS / name, dest)
+    return dest
+
+
+def set_version(app_dir, version):
+    """Rewrite VERSION in app.py; drop cached bytecode so the next import reads the source."""
+    source = app_dir / "app.py"
+    text, count = re.subn(r'^VERSION = ".*"$', f'VERSION = "{version}"', source.read_text(),
+                          flags=re.M)
+    assert count == 1, "apps/reload/app.py must have exactly one VERSION line"
+    source.write_text(text)
+    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
+
+
+class Load:
+    """CLIENT_THREADS threads sending GET requests through nginx until stopped."""
+
+    def __init__(self, url):
+        self.url = url
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.failures = []
+        self.versions = set()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(CLIENT_THREADS)]
+
+    def _run(self):
+        with requests.Session() as session:
+            while not self.stopping.is_set():
+                try:
+                    resp = session.get(self.url, timeout=10)
+                except requests.RequestException as exc:
+                    with self.lock:
+                        self.failures.append(repr(exc))
+                    continue
+                with self.lock:
+                    if resp.status_code == 200:
+                        self.ok += 1
+                        self.versions.add(resp.text.split()[0])
+                    else:
+                        self.failures.append(f"{resp.status_code}: {resp.text[:200]!r}")
+
+    @property
+    def total(self):
+        with self.lock:
+            return self.ok + len(self.failures)
+
+    def wait_for(self, count, timeout):
+        return wait_until(lambda: self.total >= count, timeout, interval=0.01)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(15)
+        assert not any(t.is_alive() for t in self.threads), "a client thread hung"
+
+
+def wait_reloaded(g, old, count):
+    """Until `count` workers run, none of them from `old`, and each old one exited with 0."""
+    new = g.wait_for_workers(count, exclude=old, timeout=10)
+    for pid in old:
+        g.wait_for_log(rf"\(pid {pid}\) exited with code 0\b", regex=True, timeout=10)
+        assert wait_until(lambda: not is_running(pid), 5), f"old worker {pid} still runs"
+    return new
+
+
+def reload_under_load(gantry, nginx, port, tmp_path, sig, extra=(), processes=2):
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}", "--processes", str(processes), *extra)
+    master = g.pid
+    site, _ = nginx.render(EXAMPLES / "hello" / "nginx-site.conf", f"127.0.0.1:{port}")
+    front = nginx.start(site)
+    workers = g.wait_for_workers(processes)
+    all_pids = set(workers)
+    started = time.monotonic()
+
+    with Load(front.url + "reload") as load:
+        step = MIN_REQUESTS // (RELOADS + 1)
+        for n in range(1, RELOADS + 1):
+            assert load.wait_for(n * step, LOAD_DEADLINE - (time.monotonic() - started)), (
+                f"only {load.total} requests after {time.monotonic() - started:.1f}s")
+            version = f"v{n + 1}-{'x' * n}"  # a new size, too: no stale bytecode either way
+            set_version(app_dir, version)
+            os.kill(master, sig)
+            workers = wait_reloaded(g, workers, processes)
+            assert not set(workers) & all_pids, "a worker pid came back"
+            all_pids |= set(workers)
+            for _ in range(5):
+                resp = requests.get(front.url + "after-reload", timeout=10)
+                assert resp.status_code == 200
+                assert resp.text.startswith(f"{version} pid="), (
+                    f"reload {n} ({signal.Signals(sig).name}): expected {version}, got "
+                    f"{resp.text!r}\n--- log ---\n{g.log_text()}")
+                assert int(resp.text.split("pid=")[1]) in workers
+        assert load.wait_for(MIN_REQUESTS, LOAD_DEADLINE - (time.monotonic() - started)), (
+            f"only {load.total} requests in {LOAD_DEADLINE}s")
+
+    assert g.running and g.pid == master, "the master keeps its pid across reloads"
+    assert load.failures == [], (
+        f"{len(load.failures)} of {load.total} requests failed during {RELOADS} "
+        f"{signal.Signals(sig).name} reloads; first ones: {load.failures[:5]}"
+        f"\n--- log ---\n{g.log_text()}")
+    assert load.ok >= MIN_REQUESTS
+    assert load.versions <= {"v1", "v2-x", "v3-xx", "v4-xxx"}, load.versions
+    assert "v4-xxx" in load.versions
+    return g
+
+
+def test_sighup_reload_under_load_preload(gantry, nginx, port, tmp_path):
+    g = reload_under_load(gantry, nginx, port, tmp_path, signal.SIGHUP)
+    assert len(re.findall(r"SIGHUP: reload", g.log_text())) == RELOADS
+
+
+def test_sighup_reload_under_load_lazy_apps(gantry, nginx, port, tmp_path):
+    g = reload_under_load(gantry, nginx, port, tmp_path, signal.SIGHUP, extra=("--lazy-apps",))
+    assert len(re.findall(r"SIGHUP: reload", g.log_text())) == RELOADS
+
+
+def test_sigusr2_chain_reload_under_load(gantry, nginx, port, tmp_path):
+    processes = 3
+    g = reload_under_load(gantry, nginx, port, tmp_path, signal.SIGUSR2, processes=processes)
+    log = g.log_text()
+    assert len(re.findall(r"SIGUSR2: chain reload", log)) == RELOADS
+
+    # One worker at a time: new worker i is spawned before old worker i is stopped,
+    # and the old workers are not stopped all together (spawns come between them).
+    for section in log.split("SIGUSR2: chain reload")[1:]:
+        events = []
+        for line in section.splitlines():
+            m = re.search(r"spawned worker (\d+) \(pid \d+", line)
+            if m:
+                events.append(("spawn", int(m.group(1))))
+            m = re.search(r"stopping worker (\d+) \(pid \d+\): replaced by a reload", line)
+            if m:
+                events.append(("stop", int(m.group(1))))
+        spawns = [i for kind, i in events if kind == "spawn"]
+        stops = [i for kind, i in events if kind == "stop"]
+        assert sorted(spawns) == sorted(stops) == list(range(1, processes + 1)), events
+        for i in range(1, processes + 1):
+            assert events.index(("spawn", i)) < events.index(("stop", i)), (
+                f"old worker {i} stopped before its replacement was spawned: {events}")
+        first_stop = events.index(("stop", stops[0]))
+        last_stop = events.index(("stop", stops[-1]))
+        assert any(kind == "spawn" for kind, _ in events[first_stop:last_stop]), (
+            f"all old workers were stopped at once, not one at a time: {events}")
+
+
+def test_sigterm_finishes_in_flight_request_and_cleans_up(gantry, tmp_path):
+    app_dir = copy_app(tmp_path)
+    sock = tmp_path / "g.sock"
+    pidfile = tmp_path / "g.pid"
+    g = gantry.start("--module", "app:application", "--chdir", app_dir, "--socket", sock,
+                     "--processes", "2", "--pidfile", pidfile, "--chmod-socket", "666")
+    assert int(pidfile.read_text().strip()) == g.pid
+    assert stat.S_ISSOCK(sock.stat().st_mode)
+    assert stat.S_IMODE(sock.stat().st_mode) == 0o666, "--chmod-socket 666"
+
+    result = {}
+
+    def slow_request():
+        try:
+            result["resp"] = g.request(path="/slow", query="1", timeout=10)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            result["error"] = exc
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    g.wait_for_log("slow request started")
+    signalled = time.monotonic()
+    g.stop(signal.SIGTERM, expect_code=0)
+    stopped_after = time.monotonic() - signalled
+    client.join(10)
+    assert not client.is_alive()
+
+    assert "error" not in result, f"the in-flight request failed: {result.get('error')!r}" \
+                                  f"\n--- log ---\n{g.log_text()}"
+    assert result["resp"].status == 200
+    assert result["resp"].text.startswith("v1 pid=")
+    assert stopped_after < 5, f"graceful stop of a 1 s request took {stopped_after:.1f}s"
+    assert not sock.exists(), "the unix socket file must be removed after SIGTERM"
+    assert not pidfile.exists(), "the pidfile must be removed after SIGTERM"
+
+
+def test_sigint_stops_at_once(gantry, port, tmp_path):
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}")
+    result = {}
+
+    def slow_request():
+        started = time.monotonic()
+        try:
+            packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/slow", query="5"))
+            result["raw"] = g.send_raw(packet, timeout=10).data
+        except OSError as exc:
+            result["error"] = exc
+        result["elapsed"] = time.monotonic() - started
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    g.wait_for_log("slow request started")
+    g.stop(signal.SIGINT, expect_code=0)
+    client.join(10)
+    assert not client.is_alive()
+    assert result["elapsed"] < 4, "SIGINT must not wait for the 5 s request"
+    assert b" 200 " not in result.get("raw", b""), "the request was cut, not completed"
+
+
+def test_sigttin_sigttou_change_the_worker_count(gantry, port):
+    g = gantry.start("--module", "app:application", "--chdir", "examples/hello",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2")
+    two = g.wait_for_workers(2)
+
+    os.kill(g.pid, signal.SIGTTIN)
+    three = g.wait_for_workers(3)
+    assert set(two) < set(three), "growing keeps the existing workers"
+    g.wait_for_log("SIGTTIN: 2 -> 3 workers")
+
+    os.kill(g.pid, signal.SIGTTIN)
+    four = g.wait_for_workers(4)
+    g.wait_for_log("SIGTTIN: 3 -> 4 workers")
+
+    os.kill(g.pid, signal.SIGTTOU)
+    g.wait_for_log("SIGTTOU: 4 -> 3 workers")
+    three = g.wait_for_workers(3)
+    assert set(three) < set(four), "shrinking stops one worker, keeps the others"
+    gone = (set(four) - set(three)).pop()
+    g.wait_for_log(rf"\(pid {gone}\) exited with code 0\b", regex=True)
+
+    # One at a time: two identical signals sent back to back may arrive as one.
+    os.kill(g.pid, signal.SIGTTOU)
+    g.wait_for_log("SIGTTOU: 3 -> 2 workers")
+    os.kill(g.pid, signal.SIGTTOU)
+    g.wait_for_log("SIGTTOU: 2 -> 1 workers")
+    one = g.wait_for_workers(1)
+    assert set(one) < set(three)
+
+    for _ in range(10):
+        assert g.request().status == 200
+    assert g.worker_pids() == one
+
+
+def test_sigusr1_reopens_the_log_file(gantry, port, tmp_path):
+    logfile = tmp_path / "gantry.log"
+    rotated = tmp_path / "gantry.log.1"
+    g = gantry.start("--module", "app:application", "--chdir", "examples/hello",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2", "--logto", logfile)
+    assert g.request(path="/before-rotate").status == 200
+    assert wait_until(lambda: "GET /before-rotate" in logfile.read_text(), 5), logfile.read_text()
+
+    logfile.rename(rotated)  # what logrotate does
+    os.kill(g.pid, signal.SIGUSR1)
+    assert wait_until(logfile.exists, 5), "SIGUSR1 did not create a new log file"
+
+    for n in range(10):  # both workers: each must have reopened the file
+        assert g.request(path=f"/after-rotate-{n}").status == 200
+    assert wait_until(lambda: "GET /after-rotate-9" in logfile.read_text(), 5), (
+        f"--- new log ---\n{logfile.read_text()}\n--- rotated log ---\n{rotated.read_text()}")
+    new_text, old_text = logfile.read_text(), rotated.read_text()
+    for n in range(10):
+        assert f"GET /after-rotate-{n} " in new_text, f"/after-rotate-{n} missing:\n{new_text}"
+        assert f"/after-rotate-{n}" not in old_text, (
+            f"/after-rotate-{n} went to the rotated file:\n{old_text}")
+    assert "GET /before-rotate" not in new_text
+    assert not [line for line in new_text.splitlines() if "error" in line.lower()], new_text
+
+
+def test_sighup_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp_path):
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2",
+                     allow_log_errors=True)  # the failed reload is an error line
+    workers = g.wait_for_workers(2)
+    source = app_dir / "app.py"
+    good = source.read_text()
+    source.write_text(good + '\nraise RuntimeError("broken deploy for the reload test")\n')
+    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
+
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log("RuntimeError: broken deploy for the reload test")
+    for _ in range(10):
+        resp = g.request()
+        assert resp.status == 200 and resp.text.startswith("v1 pid="), resp
+    assert g.running
+    assert g.worker_pids() == workers, "the old workers keep serving"
+
+    source.write_text(good)
+    set_version(app_dir, "v2-fixed")
+    os.kill(g.pid, signal.SIGHUP)
+    wait_reloaded(g, workers, 2)
+    assert g.request().text.startswith("v2-fixed pid=")
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_signal_while_the_master_re_executes(gantry, port, tmp_path, second):
+    """A signal that lands while a reload re-executes the master is neither fatal nor lost."""
+    pidfile = tmp_path / "g.pid"
+    g = gantry.start("--module", "app:application", "--chdir", "examples/hello",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2", "--pidfile", pidfile)
+    old = g.wait_for_workers(2)
+    os.kill(g.pid, signal.SIGHUP)
+    assert wait_until(lambda: "starting a fresh master" in g.log_text(), 5, interval=0.001)
+    os.kill(g.pid, second)  # most likely while the new master image starts up
+
+    def settled():
+        if g.proc.poll() is not None:
+            return True
+        pids = g.worker_pids()
+        return second == signal.SIGHUP and len(pids) == 2 and not set(pids) & set(old)
+
+    assert wait_until(settled, 10)
+    name = signal.Signals(second).name
+    if second == signal.SIGHUP:
+        assert g.proc.poll() is None, (
+            f"a {name} during the reload killed the master (exit {g.proc.returncode})"
+            f"\n--- log ---\n{g.log_text()}")
+        assert g.request().status == 200
+    else:
+        assert g.proc.returncode == 0, (
+            f"a {name} during the reload: exit {g.proc.returncode}, expected a graceful stop"
+            f" (0)\n--- log ---\n{g.log_text()}")
+        assert not pidfile.exists(), "the pidfile must be removed after SIGTERM"
+
+
+def test_sigusr1_does_not_kill_a_worker_that_is_still_starting(gantry, port, tmp_path):
+    """logrotate may signal at any moment, also while a worker imports the app."""
+    app_dir = copy_app(tmp_path, "slow_import")
+    logfile = tmp_path / "gantry.log"
+    g = gantry.start("--module", "app:application", "--chdir", app_dir, "--lazy-apps",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "1", "--logto", logfile)
+    [first] = g.wait_for_workers(1)
+    (app_dir / "SLOW").write_text("1")
+
+    os.kill(g.pid, signal.SIGTTIN)  # worker 2 imports for 1 s
+    line = wait_until(lambda: re.search(r"slow import started in pid (\d+)", logfile.read_text()),
+                      10)
+    assert line, logfile.read_text()
+    starting = int(line.group(1))
+    os.kill(g.pid, signal.SIGUSR1)
+
+    def outcome():
+        log = logfile.read_text()
+        return (f"slow import finished in pid {starting}" in log
+                or f"(pid {starting}) killed by signal" in log)
+
+    assert wait_until(outcome, 10), logfile.read_text()
+    log = logfile.read_text()
+    assert "SIGUSR1: reopening log files" in log
+    assert f"(pid {starting}) killed by signal" not in log, (
+        f"SIGUSR1 killed worker {starting} while it was starting:\n{log}")
+    two = g.wait_for_workers(2, timeout=10)
+    assert sorted(two) == sorted([first, starting]), f"{two} != {[first, starting]}\n{log}"
