@@ -110,6 +110,14 @@ std::vector<embed::app_mount> mounts_of(const options& o) {
     return mounts;
 }
 
+std::vector<int> listen_fds(const std::vector<listener>& listeners) {
+    std::vector<int> fds;
+    for (const listener& l : listeners) {
+        fds.push_back(l.fd());
+    }
+    return fds;
+}
+
 std::string joined_names(const std::vector<listener>& listeners) {
     std::string names;
     for (const listener& l : listeners) {
@@ -224,7 +232,14 @@ int run(const options& o, const std::vector<std::string>& argv) {
               .max_requests = o.max_requests,
               .max_requests_delta = o.max_requests_delta,
               .reload_on_rss_mb = o.reload_on_rss,
-              .max_worker_lifetime = o.max_worker_lifetime},
+              .max_worker_lifetime = o.max_worker_lifetime,
+              .cheap = o.cheap,
+              .idle = o.idle,
+              .cheaper = o.cheaper,
+              .cheaper_initial = o.cheaper_initial,
+              .cheaper_step = o.cheaper_step,
+              .cheaper_overload = o.cheaper_overload,
+              .listen_fds = listen_fds(listeners)},
              python, *board, worker_main, replace_self);
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);

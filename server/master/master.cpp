@@ -35,7 +35,7 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
       reexec_(std::move(replace_self)),
       signals_(io_),
       tick_(io_),
-      target_(settings.processes),
+      target_(initial_workers()),
       random_(static_cast<std::uint32_t>(getpid())) {
     for (int sig :
          {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
@@ -50,6 +50,10 @@ int master::run() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    last_activity_ = clock::now();
+    if (settings_.cheap) {
+        enter_cheap("--cheap");
+    }
     manage_pool();
     io_.run();
     log::info("gantry stopped");
@@ -101,6 +105,8 @@ void master::step(bool tick) {
     }
     if (tick) {
         check_recycling();  // paced by the tick: at most one recycle begins per period
+        check_idle();
+        check_cheaper();
     }
     manage_pool();
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -14,10 +15,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "server/master/cheaper_policy.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
 namespace gantry::embed {
@@ -35,6 +38,14 @@ struct master_settings {
     std::uint64_t max_requests_delta = 0;
     std::uint64_t reload_on_rss_mb = 0;
     int max_worker_lifetime = 0;  // seconds
+    // Cheap mode and the adaptive pool (0 / false: a fixed pool of `processes`).
+    bool cheap = false;
+    int idle = 0;     // seconds
+    int cheaper = 0;  // the fewest workers
+    int cheaper_initial = 0;
+    int cheaper_step = 1;
+    int cheaper_overload = 3;     // seconds
+    std::vector<int> listen_fds;  // watched for a pending connection while cheap
 };
 
 // A worker process the master knows: its own, or one inherited from the master it replaced.
@@ -84,6 +95,13 @@ private:
     void spawn(int id);
     void stop_worker(worker& w, int sig, const std::string& reason);
     void begin_reload(bool chain);
+    // Cheap mode: no workers; the listeners are watched and the first pending connection
+    // brings the pool back (it is then accepted by a worker, not dropped).
+    void enter_cheap(const std::string& why);
+    void wake_from_cheap();
+    void check_idle();
+    void check_cheaper();
+    int initial_workers() const;
     void begin_stop(int signal_to_workers, std::chrono::seconds timeout);
     bool all_ready(std::uint32_t generation) const;
     worker* find_live(int id, std::uint32_t generation);
@@ -109,6 +127,11 @@ private:
     bool stopping_ = false;
     clock::time_point stop_deadline_;
     std::minstd_rand random_;
+    bool cheap_ = false;
+    std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
+    std::uint64_t seen_requests_ = 0;
+    clock::time_point last_activity_;
+    cheaper_state cheaper_state_;
 };
 
 }  // namespace gantry::server

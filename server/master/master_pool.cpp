@@ -201,7 +201,7 @@ void master::manage_pool() {
     if (!old_left && chain_reload_) {
         chain_reload_ = false;
     }
-    if (new_ready && announced_generation_ != generation_) {
+    if (new_ready && target_ > 0 && announced_generation_ != generation_) {
         announced_generation_ = generation_;
         log::info("gantry ready: {} worker(s) of generation {} on {}", target_, generation_,
                   settings_.listening_on);

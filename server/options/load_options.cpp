@@ -1,5 +1,6 @@
 #include "server/options/load_options.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 
 #include "server/options/cli_parser.hpp"
@@ -15,6 +16,15 @@ bool given(const std::vector<assignment>& list, const option_def* def) {
 }
 
 void check_runnable(const options& o) {
+    if (o.cheaper >= o.processes && o.cheaper > 0) {
+        throw config_error(fmt::format(
+            "--cheaper {} must be below --processes {} (the most workers it may grow to)",
+            o.cheaper, o.processes));
+    }
+    if (o.cheaper_initial > o.processes) {
+        throw config_error(fmt::format("--cheaper-initial {} is above --processes {}",
+                                       o.cheaper_initial, o.processes));
+    }
     if (o.module.empty() && o.wsgi_file.empty() && o.mounts.empty()) {
         throw config_error(
             "no application: give --module MOD[:CALLABLE], --wsgi-file PATH or --mount");

@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "server/cron/schedule.hpp"
+#include "server/options/config_error.hpp"
+
 namespace gantry::server {
 namespace {
 
@@ -82,6 +85,37 @@ int parse_mode(std::string_view v) {
     return mode;
 }
 
+// --cron "SPEC COMMAND": checked now, so that a bad schedule stops gantry at start-up.
+void store_cron(options& o, std::string_view line) {
+    auto [schedule, command] = parse_cron_line(line);
+    o.crons.push_back(
+        {.schedule = schedule.describe(), .command = command, .call = {}, .timeout = 0});
+}
+
+// YAML: {schedule: SPEC, command: CMD} or {schedule: SPEC, call: pkg.mod:function},
+// with an optional timeout in seconds.
+void store_cron_fields(options& o, const field_list& fields) {
+    options::cron_entry entry;
+    for (const auto& [key, value] : fields) {
+        if (key == "schedule") {
+            entry.schedule = cron_schedule::parse(value).describe();
+        } else if (key == "command") {
+            entry.command = value;
+        } else if (key == "call") {
+            entry.call = value;
+        } else if (key == "timeout") {
+            entry.timeout = static_cast<int>(parse_number(value, 0, 86400));
+        } else {
+            throw std::invalid_argument(fmt::format(
+                "unknown cron key '{}' (want schedule, command or call, timeout)", key));
+        }
+    }
+    if (entry.schedule.empty() || entry.command.empty() == entry.call.empty()) {
+        throw std::invalid_argument("a cron entry needs a schedule and one of command or call");
+    }
+    o.crons.push_back(entry);
+}
+
 const std::vector<option_def>& rows() {
     static const std::vector<option_def> table = {
         {"module", "w", value_type::text, false,
@@ -146,6 +180,26 @@ const std::vector<option_def>& rows() {
          [](options& o, std::string_view v) {
              o.max_worker_lifetime = parse_number(v, 0, 31536000);
          }},
+        {"cheap", "", value_type::flag, false, "start no worker until a connection is pending",
+         [](options& o, std::string_view) { o.cheap = true; }},
+        {"idle", "", value_type::number, false,
+         "after this many seconds without a request, stop the workers and go back to cheap",
+         [](options& o, std::string_view v) { o.idle = parse_number(v, 0, 86400); }},
+        {"cheaper", "", value_type::number, false,
+         "adaptive pool: keep at least this many workers, grow up to --processes under load",
+         [](options& o, std::string_view v) { o.cheaper = parse_number(v, 0, 1024); }},
+        {"cheaper-initial", "", value_type::number, false,
+         "workers at start with --cheaper (default: --cheaper)",
+         [](options& o, std::string_view v) { o.cheaper_initial = parse_number(v, 1, 1024); }},
+        {"cheaper-step", "", value_type::number, false,
+         "workers added at a time when all are busy (default 1)",
+         [](options& o, std::string_view v) { o.cheaper_step = parse_number(v, 1, 1024); }},
+        {"cheaper-overload", "", value_type::number, false,
+         "seconds all workers must be busy before growing, or some idle before shrinking (3)",
+         [](options& o, std::string_view v) { o.cheaper_overload = parse_number(v, 1, 3600); }},
+        {"cron", "", value_type::text, true,
+         "run a command on a schedule: \"SPEC COMMAND\" (5-field crontab, @every 10s, @daily...)",
+         store_cron, store_cron_fields},
         {"pidfile", "", value_type::path, false, "write the master's pid to this file",
          text(&options::pidfile)},
         {"uid", "", value_type::text, false, "run as this user (name or id) after binding",
@@ -255,17 +309,18 @@ std::string usage_text() {
     return text;
 }
 
-}  // namespace gantry::server
-
-#include "server/options/config_error.hpp"
-
-namespace gantry::server {
-
 void store_all(options& o, std::span<const assignment> assignments) {
     for (const assignment& a : assignments) {
         try {
-            a.def->store(o, a.value);
+            if (!a.fields.empty()) {
+                a.def->store_fields(o, a.fields);
+            } else {
+                a.def->store(o, a.value);
+            }
         } catch (const std::invalid_argument& e) {
+            if (!a.fields.empty()) {
+                throw config_error(fmt::format("{}: {}", a.origin, e.what()));
+            }
             throw config_error(fmt::format("{}: {}, got '{}'", a.origin, e.what(), a.value));
         }
     }

@@ -6,6 +6,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/options/options.hpp"
 
@@ -18,6 +20,9 @@ enum class value_type {
     number,  // a whole number
 };
 
+// The keys and scalar values of one YAML mapping item, in file order.
+using field_list = std::vector<std::pair<std::string, std::string>>;
+
 struct option_def {
     std::string_view name;     // long name, as in --name and as a YAML key
     std::string_view aliases;  // space-separated: one letter is a short flag, e.g. "p workers"
@@ -26,6 +31,8 @@ struct option_def {
     std::string_view doc;
     // Stores `value` into the options; throws std::invalid_argument naming what was expected.
     std::function<void(options&, std::string_view value)> store;
+    // For options whose YAML items may be mappings (cron entries): stores one such item.
+    std::function<void(options&, const field_list& fields)> store_fields = {};
 };
 
 std::span<const option_def> option_table();
@@ -47,7 +54,8 @@ namespace gantry::server {
 struct assignment {
     const option_def* def;
     std::string value;
-    std::string origin;  // what an error names: "--processes" or "gantry.yaml:4:3: processes"
+    std::string origin;      // what an error names: "--processes" or "gantry.yaml:4:3: processes"
+    field_list fields = {};  // set instead of `value` for a mapping item
 };
 
 // Stores each value; a refused one throws config_error naming its origin.

@@ -42,6 +42,23 @@ struct options {
     std::uint64_t reload_on_rss = 0;  // MB
     int max_worker_lifetime = 0;      // seconds
 
+    // Cheap mode, adaptive pool
+    bool cheap = false;       // no worker until a connection is pending
+    int idle = 0;             // seconds without a request before going back to cheap; 0: never
+    int cheaper = 0;          // keep at least this many workers (0: fixed pool of `processes`)
+    int cheaper_initial = 0;  // workers at start (default: `cheaper`)
+    int cheaper_step = 1;
+    int cheaper_overload = 3;  // seconds of all-busy before growing / of idleness before shrinking
+
+    // Cron: a shell command or a Python callable on a schedule
+    struct cron_entry {
+        std::string schedule;
+        std::string command;  // run by /bin/sh
+        std::string call;     // or "pkg.mod:function", in a process forked from the master
+        int timeout = 0;      // seconds; 0: none
+    };
+    std::vector<cron_entry> crons;
+
     // Operations
     std::string pidfile;
     std::string uid;

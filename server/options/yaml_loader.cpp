@@ -39,6 +39,26 @@ std::string resolve(const option_def& def, const std::string& value,
     return (base / value).lexically_normal().string();
 }
 
+// An error in a list item names the item's own line.
+std::string where_item(const std::string& origin, const YAML::Node& item) {
+    const auto colon = origin.rfind(": ");
+    const auto file_end = origin.rfind(':', origin.rfind(':', colon - 1) - 1);
+    return fmt::format("{}:{}:{}{}", origin.substr(0, file_end), item.Mark().line + 1,
+                       item.Mark().column + 1, origin.substr(colon));
+}
+
+field_list fields_of(const YAML::Node& item, const std::string& origin) {
+    field_list fields;
+    for (const auto& entry : item) {
+        if (!entry.second.IsScalar()) {
+            throw config_error(
+                fmt::format("{}: '{}' must be a plain value", origin, entry.first.Scalar()));
+        }
+        fields.emplace_back(entry.first.Scalar(), entry.second.Scalar());
+    }
+    return fields;
+}
+
 void add_values(std::vector<assignment>& out, const option_def& def, const YAML::Node& value,
                 const std::string& origin, const std::filesystem::path& base) {
     if (value.IsScalar()) {
@@ -47,6 +67,10 @@ void add_values(std::vector<assignment>& out, const option_def& def, const YAML:
     }
     if (value.IsSequence() && def.repeatable) {
         for (const YAML::Node& item : value) {
+            if (item.IsMap() && def.store_fields) {
+                out.push_back({&def, {}, where_item(origin, item), fields_of(item, origin)});
+                continue;
+            }
             if (!item.IsScalar()) {
                 throw config_error(fmt::format("{}: expected a list of plain values", origin));
             }
