@@ -2,7 +2,9 @@
 
 #include <pybind11/embed.h>
 
+#include "embed/app_api.hpp"
 #include "embed/input_stream.hpp"
+#include "embed/python_error.hpp"
 #include "embed/response_writer.hpp"
 
 namespace py = pybind11;
@@ -10,31 +12,10 @@ namespace py = pybind11;
 // The `gantry` module holds the types the bridge hands to applications. It lives in this
 // file so that linking the interpreter always links its registration.
 PYBIND11_EMBEDDED_MODULE(gantry, m) {
-    m.doc() = "Gantry's embedded module: the WSGI bridge's types.";
+    m.doc() = "Gantry: the WSGI bridge's types and the API apps may call.";
     gantry::embed::bind_input_stream(m);
     gantry::embed::bind_response_writer(m);
-    // wsgi.file_wrapper. The bridge sends a wrapped real file with sendfile(); for anything
-    // else this iterator reads blocks, as PEP 3333's example does.
-    pybind11::exec(R"(
-class FileWrapper:
-    """wsgi.file_wrapper: a file sent by the server, with sendfile() when it can."""
-
-    def __init__(self, filelike, blksize=8192):
-        self.filelike = filelike
-        self.blksize = blksize
-        if hasattr(filelike, "close"):
-            self.close = filelike.close
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        data = self.filelike.read(self.blksize)
-        if data:
-            return data
-        raise StopIteration
-)",
-                   m.attr("__dict__"));
+    gantry::embed::define_app_api(m);
 }
 
 namespace gantry::embed {
@@ -64,12 +45,14 @@ PyConfig make_config() {
 interpreter::interpreter(const interpreter_config& config) : impl_(std::make_unique<impl>()) {
     PyConfig py_config = make_config();
     impl_->python = std::make_unique<py::scoped_interpreter>(&py_config, 0, nullptr, false);
-    {
+    try {
         py::list sys_path = py::module_::import("sys").attr("path");
         for (auto it = config.python_path.rbegin(); it != config.python_path.rend(); ++it) {
             sys_path.insert(0, py::str(*it));
         }
         py::module_::import("gantry");
+    } catch (const py::error_already_set& e) {
+        throw std::runtime_error("cannot set up Python: " + format_exception(e));
     }
     impl_->saved = PyEval_SaveThread();
 }
@@ -95,24 +78,25 @@ void interpreter::after_fork_in_child() {
 }
 
 void interpreter::freeze_gc() {
-    py::gil_scoped_acquire gil;
-    py::module_::import("gc").attr("freeze")();
+    with_python([] { py::module_::import("gc").attr("freeze")(); });
 }
 
 void interpreter::dump_tracebacks_on(int signal, int fd) {
-    py::gil_scoped_acquire gil;
-    py::module_::import("faulthandler")
-        .attr("register")(signal, py::arg("file") = fd, py::arg("all_threads") = true,
-                          py::arg("chain") = false);
+    with_python([&] {
+        py::module_::import("faulthandler")
+            .attr("register")(signal, py::arg("file") = fd, py::arg("all_threads") = true,
+                              py::arg("chain") = false);
+    });
 }
 
 int interpreter::running_threads() {
-    py::gil_scoped_acquire gil;
-    py::dict modules = py::module_::import("sys").attr("modules");
-    if (!modules.contains("threading")) {
-        return 1;
-    }
-    return modules["threading"].attr("active_count")().cast<int>();
+    return with_python([] {
+        py::dict modules = py::module_::import("sys").attr("modules");
+        if (!modules.contains("threading")) {
+            return 1;
+        }
+        return modules["threading"].attr("active_count")().cast<int>();
+    });
 }
 
 python_thread::python_thread() {

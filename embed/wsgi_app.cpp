@@ -141,8 +141,7 @@ struct wsgi_app::impl {
 };
 
 wsgi_app::wsgi_app(const std::vector<app_mount>& mounts, const wsgi_settings& settings) {
-    py::gil_scoped_acquire gil;
-    impl_ = std::make_unique<impl>(mounts, settings);
+    with_python([&] { impl_ = std::make_unique<impl>(mounts, settings); });
 }
 
 wsgi_app::~wsgi_app() {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "embed/app_api.hpp"
 #include "embed/app_load_error.hpp"
 #include "embed/interpreter.hpp"
 #include "embed/wsgi_app.hpp"
@@ -118,6 +119,33 @@ std::vector<int> listen_fds(const std::vector<listener>& listeners) {
     return fds;
 }
 
+// --cron entries, then the functions the app registered with @gantry.cron / @timer.
+std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
+    std::vector<cron_job_spec> jobs;
+    for (const options::cron_entry& e : o.crons) {
+        cron_job_spec job{.name = e.command.empty() ? e.call : e.command,
+                          .schedule = e.schedule,
+                          .command = e.command,
+                          .python = {},
+                          .timeout = e.timeout};
+        if (!e.call.empty()) {
+            job.python = [spec = e.call] { return embed::run_callable(spec); };
+        }
+        jobs.push_back(std::move(job));
+    }
+    if (app_imported) {
+        for (const embed::registered_task& t : embed::registered_tasks()) {
+            jobs.push_back(
+                {.name = t.name,
+                 .schedule = t.schedule,
+                 .command = {},
+                 .python = [index = t.index] { return embed::run_registered_task(index); },
+                 .timeout = 0});
+        }
+    }
+    return jobs;
+}
+
 std::string joined_names(const std::vector<listener>& listeners) {
     std::string names;
     for (const listener& l : listeners) {
@@ -176,6 +204,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
 
     embed::interpreter python(python_config(o));
+    embed::set_process_info(
+        {.worker_id = 0, .master_pid = getpid(), .numproc = o.processes, .options = {}});
     std::unique_ptr<embed::wsgi_app> app =
         o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
     std::optional<scoreboard> board;
@@ -206,6 +236,13 @@ int run(const options& o, const std::vector<std::string>& argv) {
                     log::error("worker {}: {}", p.id, e.what());
                     return exit_app_load;
                 }
+            }
+            embed::set_process_info({.worker_id = p.id,
+                                     .master_pid = getppid(),
+                                     .numproc = o.processes,
+                                     .options = {}});
+            if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
+                log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
             }
             run_worker(mine, listeners, *app, python, *board);
         };
@@ -239,7 +276,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
               .cheaper_initial = o.cheaper_initial,
               .cheaper_step = o.cheaper_step,
               .cheaper_overload = o.cheaper_overload,
-              .listen_fds = listen_fds(listeners)},
+              .listen_fds = listen_fds(listeners),
+              .cron_jobs = cron_jobs(o, app != nullptr)},
              python, *board, worker_main, replace_self);
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);

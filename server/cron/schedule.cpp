@@ -38,9 +38,7 @@ constexpr std::array<field_spec, 5> field_specs{{
 }};
 
 struct alias {
-    std::string_view name;
-    std::string_view canonical;
-    std::string_view fields;
+    std::string_view name, canonical, fields;
 };
 
 constexpr std::array<alias, 7> aliases{{
@@ -56,7 +54,7 @@ constexpr std::array<alias, 7> aliases{{
 // Long enough for the longest gap a satisfiable spec can have: Feb 29 2096 to Feb 29 2104.
 constexpr int search_days = 8 * 366;
 // A bound that keeps "now + interval" far from overflowing any clock the runner uses.
-constexpr std::int64_t max_interval_s = 366 * 24 * 3600;
+constexpr std::int64_t max_interval_s = std::int64_t{366} * 24 * 3600;
 
 constexpr std::array<std::pair<char, std::int64_t>, 3> interval_units{
     {{'h', 3600}, {'m', 60}, {'s', 1}}};
@@ -87,8 +85,12 @@ std::vector<std::string_view> split_whitespace(std::string_view text) {
     return tokens;
 }
 
+bool made_of(std::string_view text, std::string_view chars) {
+    return text.find_first_not_of(chars) == std::string_view::npos;
+}
+
 bool all_digits(std::string_view text) {
-    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+    return !text.empty() && made_of(text, "0123456789");
 }
 
 // uWSGI's numeric form is recognised by a negative field, which crontab syntax never has.
@@ -99,11 +101,8 @@ bool is_negative_number(std::string_view text) {
 // Only plain digits: from_chars alone would take a sign.
 std::optional<int> to_int(std::string_view digits) {
     int value = 0;
-    if (!all_digits(digits)) {
-        return std::nullopt;
-    }
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec != std::errc{} || end != digits.data() + digits.size()) {
+    const char* end = digits.data() + digits.size();
+    if (!all_digits(digits) || std::from_chars(digits.data(), end, value).ec != std::errc{}) {
         return std::nullopt;
     }
     return value;
@@ -143,11 +142,8 @@ private:
         if (slash != std::string_view::npos) {
             const auto step_text = text.substr(slash + 1);
             const auto parsed = to_int(step_text);
-            if (!parsed) {
-                fail_with("step '{}' is not a number", step_text);
-            }
-            if (*parsed < 1) {
-                fail_with("step must be at least 1");
+            if (!parsed || *parsed < 1) {
+                fail_with("step '{}' must be a number from 1 up", step_text);
             }
             step = *parsed;
             text = text.substr(0, slash);
@@ -173,11 +169,8 @@ private:
             const int v = value(text, false);
             return {v, v};
         }
-        if (dash == 0) {
-            fail_with("range '{}' has no start", text);
-        }
-        if (dash + 1 == text.size()) {
-            fail_with("range '{}' has no end", text);
+        if (dash == 0 || dash + 1 == text.size()) {
+            fail_with("range '{}' needs a start and an end", text);
         }
         const int low = value(text.substr(0, dash), false);
         const int high = value(text.substr(dash + 1), true);
@@ -211,9 +204,9 @@ private:
     std::string_view text_;
 };
 
-// uWSGI's field: n, -1 for any, or -N for values that are a multiple of N. That is `*/N`
-// for the 0-based fields, but for day of month and month uWSGI tests `value % N == 0`
-// (core/master_utils.c), so "-3" as a month is Mar, Jun, Sep, Dec; we keep its meaning.
+// uWSGI's field: n, -1 for any, or -N for the values that are a multiple of N. That is `*/N`
+// for the 0-based fields, but uWSGI tests `value % N == 0` on day and month too
+// (core/master_utils.c), so "-3" as a month is Mar, Jun, Sep, Dec: we keep its meaning.
 std::uint64_t legacy_field(const field_spec& spec, std::string_view text) {
     const field_parser parser(spec, text);
     if (!is_negative_number(text)) {
@@ -226,14 +219,8 @@ std::uint64_t legacy_field(const field_spec& spec, std::string_view text) {
     if (!every || *every < 1 || *every > spec.max) {
         parser.fail_with("every N must be 1-{}", spec.max);
     }
-    const int last = spec.max == 7 ? 6 : spec.max;  // weekday 7 is Sunday, already counted
-    std::uint64_t bits = 0;
-    for (int v = spec.min; v <= last; ++v) {
-        if (v % *every == 0) {
-            bits |= std::uint64_t{1} << v;
-        }
-    }
-    return bits;
+    const auto multiples = fmt::format("{}/{}", spec.min == 0 ? 0 : *every, *every);
+    return field_parser(spec, multiples).parse();
 }
 
 std::string format_interval(std::int64_t seconds) {
@@ -250,32 +237,22 @@ std::string format_interval(std::int64_t seconds) {
 // "10s", "5m", "1h30m": numbers with units h, m, s in that order, each at most once.
 chr::seconds parse_interval(std::string_view text) {
     std::int64_t total = 0;
-    std::size_t next_unit = 0;
-    for (std::string_view rest = text; !rest.empty();) {
-        const auto digits_end = rest.find_first_not_of("0123456789");
-        if (digits_end == 0) {
-            fail("@every '{}': expected a number before '{}'", text, rest));
+    auto unit = interval_units.begin();
+    for (std::string_view rest = text; !rest.empty(); ++unit) {
+        const auto digits = std::min(rest.find_first_not_of("0123456789"), rest.size());
+        unit = std::find_if(unit, interval_units.end(), [&](const auto& u) {
+            return digits < rest.size() && u.first == rest[digits];
+        });
+        if (digits == 0 || unit == interval_units.end()) {
+            fail("@every '{}': expected numbers with units h, m, s in that order, as in 1h30m",
+                 text);
         }
-        if (digits_end == std::string_view::npos) {
-            fail("@every '{}': missing unit after {} (use s, m or h)", text, rest));
+        const auto amount = to_int(rest.substr(0, digits));
+        if (!amount || *amount > (max_interval_s - total) / unit->second) {
+            fail("@every '{}': interval must be at most {}h", text, max_interval_s / 3600);
         }
-        const char unit = rest[digits_end];
-        const auto found = std::find_if(interval_units.begin(), interval_units.end(),
-                                        [unit](const auto& u) { return u.first == unit; });
-        if (found == interval_units.end()) {
-            fail("@every '{}': unknown unit '{}' (use s, m or h)", text, unit));
-        }
-        const auto index = static_cast<std::size_t>(found - interval_units.begin());
-        if (index < next_unit) {
-            fail("@every '{}': units must come in the order h, m, s, each once", text);
-        }
-        const auto amount = to_int(rest.substr(0, digits_end));
-        if (!amount || *amount > (max_interval_s - total) / found->second) {
-            fail("@every '{}': interval must be at most {}h", text, max_interval_s / 3600));
-        }
-        total += *amount * found->second;
-        next_unit = index + 1;
-        rest.remove_prefix(digits_end + 1);
+        total += *amount * unit->second;
+        rest.remove_prefix(digits + 1);
     }
     if (total < 1) {
         fail("@every '{}': interval must be at least 1s", text);
@@ -330,9 +307,10 @@ cron_schedule cron_schedule::parse(std::string_view spec) {
         const auto found = std::find_if(aliases.begin(), aliases.end(),
                                         [&](const alias& a) { return a.name == tokens[0]; });
         if (found == aliases.end()) {
-            fail("unknown schedule '{}' (expected @yearly, @annually, @monthly, @weekly, @daily, "
-                 "@midnight, @hourly or @every)",
-                 tokens[0]);
+            fail(
+                "unknown schedule '{}' (expected @yearly, @annually, @monthly, @weekly, @daily, "
+                "@midnight, @hourly or @every)",
+                tokens[0]);
         }
         if (tokens.size() != 1) {
             fail("'{}' takes nothing after it, got '{}'", tokens[0], tokens[1]);
@@ -361,20 +339,17 @@ cron_schedule cron_schedule::parse(std::string_view spec) {
     return schedule;
 }
 
-bool cron_schedule::day_matches(int day_of_month, int month, int day_of_week) const noexcept {
-    if ((bits_[month_field] >> month & 1) == 0) {
+bool cron_schedule::day_matches(chr::year_month_day date) const noexcept {
+    if ((bits_[month_field] >> static_cast<unsigned>(date.month()) & 1) == 0) {
         return false;
     }
-    const bool dom = (bits_[day_field] >> day_of_month & 1) != 0;
-    const bool dow = (bits_[weekday_field] >> day_of_week & 1) != 0;
+    const bool by_day = (bits_[day_field] >> static_cast<unsigned>(date.day()) & 1) != 0;
+    const auto weekday = chr::weekday{chr::sys_days{date}}.c_encoding();
+    const bool by_weekday = (bits_[weekday_field] >> weekday & 1) != 0;
     if (!any_day_of_month_ && !any_day_of_week_) {
-        return dom || dow;
+        return by_day || by_weekday;
     }
-    return dom && dow;
-}
-
-bool cron_schedule::time_matches(int hour, int minute) const noexcept {
-    return (bits_[hour_field] >> hour & 1) != 0 && (bits_[minute_field] >> minute & 1) != 0;
+    return by_day && by_weekday;
 }
 
 bool cron_schedule::matches(const std::tm& t) const noexcept {
@@ -383,15 +358,11 @@ bool cron_schedule::matches(const std::tm& t) const noexcept {
         t.tm_year > 30000) {
         return false;
     }
-    const chr::year_month_day date{chr::year{t.tm_year + 1900},
-                                   chr::month{static_cast<unsigned>(t.tm_mon + 1)},
-                                   chr::day{static_cast<unsigned>(t.tm_mday)}};
-    if (!date.ok()) {
-        return false;
-    }
-    const auto weekday = chr::weekday{chr::sys_days{date}}.c_encoding();
-    return time_matches(t.tm_hour, t.tm_min) &&
-           day_matches(t.tm_mday, t.tm_mon + 1, static_cast<int>(weekday));
+    const auto month = static_cast<unsigned>(t.tm_mon + 1);
+    const auto day = static_cast<unsigned>(t.tm_mday);
+    const chr::year_month_day date{chr::year{t.tm_year + 1900}, chr::month{month}, chr::day{day}};
+    return date.ok() && (bits_[hour_field] >> t.tm_hour & 1) != 0 &&
+           (bits_[minute_field] >> t.tm_min & 1) != 0 && day_matches(date);
 }
 
 std::optional<std::tm> cron_schedule::next_after(const std::tm& t) const {
@@ -404,19 +375,13 @@ std::optional<std::tm> cron_schedule::next_after(const std::tm& t) const {
     auto day = *date + chr::days{start_day};
     auto from = static_cast<int>(start - start_day * 1440);
     for (int i = 0; i < search_days; ++i, day += chr::days{1}, from = 0) {
-        const chr::year_month_day ymd{day};
-        if (!day_matches(static_cast<int>(static_cast<unsigned>(ymd.day())),
-                         static_cast<int>(static_cast<unsigned>(ymd.month())),
-                         static_cast<int>(chr::weekday{day}.c_encoding()))) {
+        if (!day_matches(chr::year_month_day{day})) {
             continue;
         }
         for (int hour = from / 60; hour < 24; ++hour) {
-            if ((bits_[hour_field] >> hour & 1) == 0) {
-                continue;
-            }
             const int first = hour == from / 60 ? from % 60 : 0;
             const std::uint64_t minutes = bits_[minute_field] & (~std::uint64_t{0} << first);
-            if (minutes != 0) {
+            if ((bits_[hour_field] >> hour & 1) != 0 && minutes != 0) {
                 return to_tm(day, hour * 60 + std::countr_zero(minutes));
             }
         }
@@ -429,29 +394,21 @@ std::pair<cron_schedule, std::string> parse_cron_line(std::string_view line) {
     const std::string first = tokens.empty() ? std::string() : to_lower(tokens[0]);
     const bool calendar = first.empty() || first.front() != '@';
     const std::size_t spec_tokens = calendar ? 5 : first == "@every" ? 2 : 1;
-    // The command starts after the spec's last token; its own spacing is kept.
-    std::string_view spec = line;
-    std::string_view command;
-    if (tokens.size() > spec_tokens) {
-        const auto& last = tokens[spec_tokens - 1];
-        const auto end = static_cast<std::size_t>(last.data() + last.size() - line.data());
-        spec = line.substr(0, end);
-        command = line.substr(end);
-        command.remove_prefix(std::min(command.find_first_not_of(whitespace), command.size()));
-        command.remove_suffix(command.size() - (command.find_last_not_of(whitespace) + 1));
+    if (tokens.size() <= spec_tokens) {
+        fail("missing command after '{}'", cron_schedule::parse(line).describe());
     }
-    auto schedule = cron_schedule::parse(spec);
-    if (command.empty()) {
-        fail("missing command after '{}'", schedule.describe());
+    // The command runs from its first token to its last, keeping its own spacing.
+    const auto& word = tokens[spec_tokens];
+    const auto begin = static_cast<std::size_t>(word.data() - line.data());
+    const auto end = line.find_last_not_of(whitespace) + 1;
+    auto schedule = cron_schedule::parse(line.substr(0, begin));
+    // Rather than run "*" for "0 */5 * * * *" (seconds first) or "30m" for "@every 1h 30m".
+    if ((calendar && made_of(word, "0123456789*/,-")) ||
+        (spec_tokens == 2 && all_digits(word.substr(0, 1)) && made_of(word, "0123456789hms"))) {
+        fail("'{}' after '{}' looks like part of the schedule, not a command", word,
+             schedule.describe());
     }
-    const auto command_word = command.substr(0, command.find_first_of(whitespace));
-    if (calendar && command_word.find_first_not_of("0123456789*/,-") == std::string_view::npos) {
-        fail(
-            "'{} {}' looks like 6 schedule fields, but a schedule has 5 (minute "
-            "hour day-of-month month day-of-week) and then the command",
-            schedule.describe(), command_word);
-    }
-    return {std::move(schedule), std::string(command)};
+    return {std::move(schedule), std::string(line.substr(begin, end - begin))};
 }
 
 }  // namespace gantry::server

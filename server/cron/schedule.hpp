@@ -38,6 +38,7 @@ public:
     // The first due minute strictly after `t`'s minute (seconds ignored), with tm_wday and
     // tm_yday filled in and tm_isdst = -1 for mktime. Searches 8 years ahead, enough for
     // Feb 29 across 2100; nullopt when nothing matches (Feb 30) and for @every.
+    // Wall-clock arithmetic: what a minute skipped or repeated by DST means is the runner's call.
     std::optional<std::tm> next_after(const std::tm& t) const;
 
     // The spec normalized for logs: lower case, single spaces, "@annually" as "@yearly",
@@ -46,8 +47,7 @@ public:
 
 private:
     cron_schedule() = default;
-    bool day_matches(int day_of_month, int month, int day_of_week) const noexcept;
-    bool time_matches(int hour, int minute) const noexcept;
+    bool day_matches(std::chrono::year_month_day date) const noexcept;
 
     // One bit per allowed value, indexed minute, hour, day of month (1-31), month (1-12),
     // day of week (Sunday = 0); see `field` in the .cpp.

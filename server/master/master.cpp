@@ -36,7 +36,8 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
       signals_(io_),
       tick_(io_),
       target_(initial_workers()),
-      random_(static_cast<std::uint32_t>(getpid())) {
+      random_(static_cast<std::uint32_t>(getpid())),
+      cron_(io_, python, settings.cron_jobs) {
     for (int sig :
          {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signals_.add(sig);
@@ -56,6 +57,7 @@ int master::run() {
     }
     manage_pool();
     io_.run();
+    cron_.stop_all();
     log::info("gantry stopped");
     return 0;
 }
@@ -104,6 +106,7 @@ void master::step(bool tick) {
         return;
     }
     if (tick) {
+        cron_.tick(std::chrono::system_clock::now());
         check_recycling();  // paced by the tick: at most one recycle begins per period
         check_idle();
         check_cheaper();

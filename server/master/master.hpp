@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "server/cron/cron_runner.hpp"
 #include "server/master/cheaper_policy.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -46,6 +47,7 @@ struct master_settings {
     int cheaper_step = 1;
     int cheaper_overload = 3;     // seconds
     std::vector<int> listen_fds;  // watched for a pending connection while cheap
+    std::vector<cron_job_spec> cron_jobs;
 };
 
 // A worker process the master knows: its own, or one inherited from the master it replaced.
@@ -132,6 +134,7 @@ private:
     std::uint64_t seen_requests_ = 0;
     clock::time_point last_activity_;
     cheaper_state cheaper_state_;
+    cron_runner cron_;
 };
 
 }  // namespace gantry::server
