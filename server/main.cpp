@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "embed/app_load_error.hpp"
@@ -26,6 +27,11 @@ int main(int argc, char** argv) {
     // a write to a vanished client must be an error code, not a dead worker.
     signal(SIGPIPE, SIG_IGN);
     using namespace gantry;
+    // Not an option: what docs/options.md is generated from (a test compares the two).
+    if (argc == 2 && std::string_view(argv[1]) == "--options-markdown") {
+        fmt::print("{}", server::options_markdown());
+        return 0;
+    }
     try {
         const server::options o = server::load_options(argc, argv);
         if (o.help) {
@@ -34,6 +40,14 @@ int main(int argc, char** argv) {
         }
         if (o.version) {
             fmt::print("gantry {}\n", GANTRY_VERSION);
+            return 0;
+        }
+        if (o.print_config) {
+            fmt::print("{}", server::config_yaml(o));
+            return 0;
+        }
+        if (o.check_config) {
+            fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
         server::log::configure({.json = o.log_json, .requests = !o.disable_logging});

@@ -260,16 +260,24 @@ chr::seconds parse_interval(std::string_view text) {
     return chr::seconds(total);
 }
 
-// The date of `t`, normalising out-of-range months and days the way mktime would.
-std::optional<chr::sys_days> date_of(const std::tm& t) {
+// The minute after `t`'s as a day and minute of day, normalising out-of-range fields the way
+// mktime would; nullopt for times beyond the years std::chrono::year holds.
+std::optional<std::pair<chr::sys_days, int>> minute_after(const std::tm& t) {
     const std::int64_t months = std::int64_t{t.tm_year} * 12 + t.tm_mon;
-    const std::int64_t year = 1900 + (months >= 0 ? months / 12 : (months - 11) / 12);
-    if (year < -30000 || year > 30000) {
+    const std::int64_t years = months >= 0 ? months / 12 : (months - 11) / 12;
+    if (years < -30000 || years > 30000) {
         return std::nullopt;
     }
-    const auto month = static_cast<unsigned>(months - (year - 1900) * 12 + 1);
-    return chr::sys_days{chr::year{static_cast<int>(year)} / chr::month{month} / 1} +
-           chr::days{t.tm_mday - 1};
+    const auto month = static_cast<unsigned>(months - years * 12 + 1);
+    const std::int64_t minute = std::int64_t{t.tm_hour} * 60 + t.tm_min + 1;
+    const std::int64_t extra_days = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440;
+    const auto day =
+        chr::sys_days{chr::year{static_cast<int>(1900 + years)} / chr::month{month} / 1} +
+        chr::days{std::int64_t{t.tm_mday} - 1 + extra_days};
+    if (chr::abs(day.time_since_epoch()) > chr::days{10'000'000}) {
+        return std::nullopt;
+    }
+    return std::pair{day, static_cast<int>(minute - extra_days * 1440)};
 }
 
 std::tm to_tm(chr::sys_days day, int minute_of_day) {
@@ -366,14 +374,11 @@ bool cron_schedule::matches(const std::tm& t) const noexcept {
 }
 
 std::optional<std::tm> cron_schedule::next_after(const std::tm& t) const {
-    const auto date = date_of(t);
-    if (is_interval() || !date) {
+    const auto start = minute_after(t);
+    if (is_interval() || !start) {
         return std::nullopt;
     }
-    const std::int64_t start = std::int64_t{t.tm_hour} * 60 + t.tm_min + 1;
-    const std::int64_t start_day = start >= 0 ? start / 1440 : (start - 1439) / 1440;
-    auto day = *date + chr::days{start_day};
-    auto from = static_cast<int>(start - start_day * 1440);
+    auto [day, from] = *start;
     for (int i = 0; i < search_days; ++i, day += chr::days{1}, from = 0) {
         if (!day_matches(chr::year_month_day{day})) {
             continue;

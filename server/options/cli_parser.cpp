@@ -13,6 +13,10 @@ std::string dashed(std::string_view name) {
 }
 
 [[noreturn]] void unknown(std::string_view name) {
+    if (const std::string_view instead = unsupported_uwsgi_option(name); !instead.empty()) {
+        throw config_error(
+            fmt::format("{}: a uWSGI option gantry does not have: {}", dashed(name), instead));
+    }
     const std::string near = suggest_option(name);
     throw config_error(near.empty() ? fmt::format("unknown option '{}'", dashed(name))
                                     : fmt::format("unknown option '{}' (did you mean '{}'?)",

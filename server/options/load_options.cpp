@@ -5,6 +5,7 @@
 
 #include "server/options/cli_parser.hpp"
 #include "server/options/config_error.hpp"
+#include "server/options/ini_loader.hpp"
 #include "server/options/yaml_loader.hpp"
 
 namespace gantry::server {
@@ -47,17 +48,24 @@ options load_options(int argc, const char* const* argv) {
     if (o.help || o.version) {
         return o;
     }
-    if (!o.yaml.empty()) {
-        std::vector<assignment> file = load_yaml(o.yaml);
+    if (!o.yaml.empty() || !o.ini.empty()) {
+        std::vector<assignment> file;
+        if (!o.ini.empty()) {
+            file = load_ini(o.ini);
+        }
+        if (!o.yaml.empty()) {
+            std::vector<assignment> more = load_yaml(o.yaml);
+            file.insert(file.end(), more.begin(), more.end());
+        }
         // The command line wins: a repeatable option given there replaces the file's list.
         std::erase_if(file, [&cli](const assignment& a) { return given(cli, a.def); });
-        const std::string yaml = o.yaml;
         o = options{};
         store_all(o, file);
         store_all(o, cli);
-        o.yaml = yaml;
     }
-    check_runnable(o);
+    if (!o.print_config || o.check_config) {
+        check_runnable(o);
+    }
     return o;
 }
 

@@ -1,5 +1,6 @@
-// The one table of options: name, aliases, value type, doc and how each value is stored.
-// The command line, the YAML loader, --help and "did you mean" all read these rows.
+// The one table of options: name, uWSGI aliases, section, value type, doc, and how each
+// value is stored and shown. The command line, the YAML and INI loaders, --help,
+// --print-config, docs/options.md and "did you mean" all read these rows.
 #pragma once
 
 #include <functional>
@@ -16,21 +17,27 @@ namespace gantry::server {
 enum class value_type {
     flag,  // no value on the command line; true/false in a file
     text,
-    path,    // relative paths in a config file resolve against the file's folder
-    number,  // a whole number
+    path,      // relative paths in a config file resolve against the file's folder
+    number,    // a whole number
+    size,      // bytes: 65535, 64k, 10m
+    duration,  // seconds: 30, 30s, 5m, 1h
 };
 
 // The keys and scalar values of one YAML mapping item, in file order.
 using field_list = std::vector<std::pair<std::string, std::string>>;
 
 struct option_def {
-    std::string_view name;     // long name, as in --name and as a YAML key
+    std::string_view name;     // long name, as in --name and as a YAML or INI key
     std::string_view aliases;  // space-separated: one letter is a short flag, e.g. "p workers"
+    std::string_view section;  // for --help and docs/options.md
     value_type type;
     bool repeatable;  // may be given several times; the values add up
+    std::string_view default_text;
     std::string_view doc;
     // Stores `value` into the options; throws std::invalid_argument naming what was expected.
     std::function<void(options&, std::string_view value)> store;
+    // The values as they would be written in a config file; empty when at the default.
+    std::function<std::vector<std::string>(const options&)> show;
     // For options whose YAML items may be mappings (cron entries): stores one such item.
     std::function<void(options&, const field_list& fields)> store_fields = {};
 };
@@ -43,12 +50,13 @@ const option_def* find_option(std::string_view name);
 // The option name closest to a misspelt one, or "" when nothing is close.
 std::string suggest_option(std::string_view name);
 
-// --help text, generated from the table.
+// What to do instead, for a uWSGI option gantry deliberately does not have; "" otherwise.
+std::string_view unsupported_uwsgi_option(std::string_view name);
+
+// --help, grouped by section; docs/options.md; --print-config.
 std::string usage_text();
-
-}  // namespace gantry::server
-
-namespace gantry::server {
+std::string options_markdown();
+std::string config_yaml(const options& o);
 
 // One option given a value, by the command line or a file, before it is stored.
 struct assignment {

@@ -70,7 +70,10 @@ struct options {
     bool disable_logging = false;
 
     // Meta
-    std::string yaml;  // the config file that was read, if any
+    std::string yaml;  // the config files that were read, if any
+    std::string ini;
+    bool check_config = false;
+    bool print_config = false;
     bool help = false;
     bool version = false;
 };

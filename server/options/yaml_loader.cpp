@@ -3,9 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
-#include <filesystem>
 
 #include "server/options/config_error.hpp"
+#include "server/options/config_file.hpp"
 
 namespace gantry::server {
 namespace {
@@ -30,23 +30,6 @@ YAML::Node top_level(const std::string& path, const YAML::Node& doc) {
     throw config_error(fmt::format("{}: expected a top-level 'gantry:' mapping", path));
 }
 
-// Relative paths in a file mean "next to this file", wherever gantry was started from.
-std::string resolve(const option_def& def, const std::string& value,
-                    const std::filesystem::path& base) {
-    if (def.type != value_type::path || value.empty() || value.front() == '/') {
-        return value;
-    }
-    return (base / value).lexically_normal().string();
-}
-
-// An error in a list item names the item's own line.
-std::string where_item(const std::string& origin, const YAML::Node& item) {
-    const auto colon = origin.rfind(": ");
-    const auto file_end = origin.rfind(':', origin.rfind(':', colon - 1) - 1);
-    return fmt::format("{}:{}:{}{}", origin.substr(0, file_end), item.Mark().line + 1,
-                       item.Mark().column + 1, origin.substr(colon));
-}
-
 field_list fields_of(const YAML::Node& item, const std::string& origin) {
     field_list fields;
     for (const auto& entry : item) {
@@ -59,28 +42,36 @@ field_list fields_of(const YAML::Node& item, const std::string& origin) {
     return fields;
 }
 
-void add_values(std::vector<assignment>& out, const option_def& def, const YAML::Node& value,
-                const std::string& origin, const std::filesystem::path& base) {
+void add(std::vector<assignment>& out, const config_file& file, const option_def& def,
+         const YAML::Node& node, const std::string& origin) {
+    if (auto a = file.value(def, node.Scalar(), origin)) {
+        out.push_back(std::move(*a));
+    }
+}
+
+// A scalar, or for a repeatable option a list (of scalars, or of mappings for cron).
+void add_values(std::vector<assignment>& out, const config_file& file, const option_def& def,
+                const YAML::Node& value, const std::string& path, const std::string& key) {
+    const std::string origin = fmt::format("{}: {}", where(path, value), key);
     if (value.IsScalar()) {
-        out.push_back({&def, resolve(def, value.Scalar(), base), origin});
+        add(out, file, def, value, origin);
         return;
     }
-    if (value.IsSequence() && def.repeatable) {
-        for (const YAML::Node& item : value) {
-            if (item.IsMap() && def.store_fields) {
-                out.push_back({&def, {}, where_item(origin, item), fields_of(item, origin)});
-                continue;
-            }
-            if (!item.IsScalar()) {
-                throw config_error(fmt::format("{}: expected a list of plain values", origin));
-            }
-            out.push_back({&def, resolve(def, item.Scalar(), base), origin});
+    if (!value.IsSequence() || !def.repeatable) {
+        throw config_error(
+            fmt::format("{}: expected {}", origin,
+                        def.repeatable ? "a value or a list of values" : "a single value"));
+    }
+    for (const YAML::Node& item : value) {
+        const std::string item_origin = fmt::format("{}: {}", where(path, item), key);
+        if (item.IsMap() && def.store_fields) {
+            out.push_back({&def, {}, item_origin, fields_of(item, item_origin)});
+        } else if (item.IsScalar()) {
+            add(out, file, def, item, item_origin);
+        } else {
+            throw config_error(fmt::format("{}: expected a list of plain values", origin));
         }
-        return;
     }
-    throw config_error(
-        fmt::format("{}: expected {}", origin,
-                    def.repeatable ? "a value or a list of values" : "a single value"));
 }
 
 }  // namespace
@@ -95,31 +86,15 @@ std::vector<assignment> load_yaml(const std::string& path) {
         throw config_error(
             fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
     }
-    const std::filesystem::path base =
-        std::filesystem::absolute(std::filesystem::path(path)).parent_path();
+    config_file file(path);
     std::vector<assignment> out;
     for (const auto& entry : top_level(path, doc)) {
         const std::string key = entry.first.Scalar();
-        const option_def* def = find_option(key);
-        if (def == nullptr || def->name == "yaml") {
-            const std::string near = suggest_option(key);
-            throw config_error(
-                fmt::format("{}: unknown option '{}'{}", where(path, entry.first), key,
-                            near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+        if (const option_def* def = file.lookup(key, where(path, entry.first))) {
+            add_values(out, file, *def, entry.second, path, key);
         }
-        const std::string origin = fmt::format("{}: {}", where(path, entry.second), key);
-        if (def->type == value_type::flag) {
-            if (!entry.second.IsScalar() ||
-                (entry.second.Scalar() != "true" && entry.second.Scalar() != "false")) {
-                throw config_error(fmt::format("{}: expected true or false", origin));
-            }
-            if (entry.second.Scalar() == "true") {
-                out.push_back({def, "true", origin});
-            }
-            continue;
-        }
-        add_values(out, *def, entry.second, origin, base);
     }
+    file.finish();
     return out;
 }
 

@@ -66,7 +66,7 @@ TEST_CASE("a bad value names the option, what it wants and what it got") {
           "--processes: expected a whole number from 1 to 1024, got 'abc'");
     CHECK(error_of({"-p", "0"}) == "-p: expected a whole number from 1 to 1024, got '0'");
     CHECK(error_of({"--buffer-size", "70000"}) ==
-          "--buffer-size: expected a whole number from 512 to 65535, got '70000'");
+          "--buffer-size: expected a size in bytes up to 65535 (e.g. 65535, 64k, 10m), got '70000'");
     CHECK(error_of({"--module", "app:"}) ==
           "--module: expected MODULE or MODULE:CALLABLE, got 'app:'");
     CHECK(error_of({"--socket"}) == "--socket: expected a value");
