@@ -140,9 +140,17 @@ void set_process_info(const process_info& info) {
         py::dict state = g.attr("_info");
         state["worker_id"] = info.worker_id;
         state["masterpid"] = info.master_pid;
+        // As uWSGI's: a repeated option becomes a list of its values.
         py::dict opt;
         for (const auto& [key, value] : info.options) {
-            opt[py::str(key)] = py::str(value);
+            const py::str k(key);
+            if (!opt.contains(k)) {
+                opt[k] = py::str(value);
+            } else if (py::isinstance<py::list>(opt[k])) {
+                opt[k].cast<py::list>().append(py::str(value));
+            } else {
+                opt[k] = py::list(py::make_tuple(opt[k], py::str(value)));
+            }
         }
         py::module_ uwsgi = py::module_::import("uwsgi");
         for (py::module_* module : {&g, &uwsgi}) {

@@ -20,6 +20,7 @@
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
 #include "server/options/config_error.hpp"
+#include "server/options/option_table.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/worker/worker.hpp"
@@ -146,6 +147,20 @@ std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
     return jobs;
 }
 
+// gantry.opt / uwsgi.opt: the effective options, as --print-config writes them.
+std::vector<std::pair<std::string, std::string>> option_values(const options& o) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const option_def& d : option_table()) {
+        for (std::string v : d.show(o)) {
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+                v = v.substr(1, v.size() - 2);  // the YAML quoting of plain strings
+            }
+            out.emplace_back(d.name, v);
+        }
+    }
+    return out;
+}
+
 std::string joined_names(const std::vector<listener>& listeners) {
     std::string names;
     for (const listener& l : listeners) {
@@ -204,8 +219,10 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
 
     embed::interpreter python(python_config(o));
-    embed::set_process_info(
-        {.worker_id = 0, .master_pid = getpid(), .numproc = o.processes, .options = {}});
+    embed::set_process_info({.worker_id = 0,
+                             .master_pid = getpid(),
+                             .numproc = o.processes,
+                             .options = option_values(o)});
     std::unique_ptr<embed::wsgi_app> app =
         o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
     std::optional<scoreboard> board;
@@ -240,7 +257,7 @@ int run(const options& o, const std::vector<std::string>& argv) {
             embed::set_process_info({.worker_id = p.id,
                                      .master_pid = getppid(),
                                      .numproc = o.processes,
-                                     .options = {}});
+                                     .options = option_values(o)});
             if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
                 log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
             }

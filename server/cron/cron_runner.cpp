@@ -11,6 +11,7 @@
 
 #include "server/cron/schedule.hpp"
 #include "server/log/log.hpp"
+#include "server/options/config_error.hpp"
 #include "server/process/exit_status.hpp"
 #include "server/process/fork_process.hpp"
 
@@ -33,8 +34,15 @@ cron_runner::cron_runner(boost::asio::io_context& io, embed::interpreter& python
     : io_(io), python_(python) {
     const auto now = std::chrono::steady_clock::now();
     for (const cron_job_spec& spec : jobs) {
+        std::optional<cron_schedule> schedule;
+        try {
+            schedule = cron_schedule::parse(spec.schedule);
+        } catch (const schedule_error& e) {
+            // --cron entries were checked with the options; this is a decorator's schedule.
+            throw config_error(fmt::format("cron '{}': {}", spec.name, e.what()));
+        }
         auto j = std::make_unique<job>(job{.spec = spec,
-                                           .schedule = cron_schedule::parse(spec.schedule),
+                                           .schedule = *schedule,
                                            .next_due = {},
                                            .command = std::nullopt,
                                            .task = 0,
