@@ -1,5 +1,6 @@
 #include "embed/app_loader.hpp"
 
+#include <fmt/format.h>
 #include <filesystem>
 
 #include "embed/app_load_error.hpp"
@@ -37,7 +38,12 @@ py::object load_app(const app_spec& spec) {
         module = spec.wsgi_file.empty() ? py::module_::import(spec.module.c_str())
                                         : load_file(spec.wsgi_file);
     } catch (const py::error_already_set& e) {
-        throw app_load_error("cannot import " + what + ":\n" + format_exception(e));
+        // First line: the option and the cause (the traceback's last line); then the rest.
+        const std::string traceback = format_exception(e);
+        const std::string cause = traceback.substr(traceback.rfind('\n') + 1);
+        throw app_load_error(fmt::format("{} {}: cannot import: {}\n{}",
+                                         spec.wsgi_file.empty() ? "--module" : "--wsgi-file", what,
+                                         cause, traceback));
     }
     if (!py::hasattr(module, spec.callable.c_str())) {
         throw app_load_error("cannot load the application: " + what + " has no callable '" +

@@ -56,7 +56,8 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
     out.reserve(o.sockets.size() + o.http_sockets.size());
     const int backlog = listen_backlog(o.listen);
     const auto open = [&](const std::string& text, listener::protocol speaks) {
-        const listen_address address = parse_listen_address(text);
+        const listen_address address = parse_listen_address(
+            text, speaks == listener::protocol::http ? "--http-socket" : "--socket");
         if (inherited != nullptr) {
             for (const auto& [name, fd] : inherited->listeners) {
                 if (name == text) {
@@ -204,10 +205,12 @@ std::unique_ptr<embed::wsgi_app> preload(const options& o, embed::interpreter& p
 
 int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
-    for (const auto* list : {&o.sockets, &o.http_sockets}) {
-        for (const std::string& s : *list) {
-            parse_listen_address(s);  // every address checked before any is bound
-        }
+    // Every address is checked before any is bound.
+    for (const std::string& s : o.sockets) {
+        parse_listen_address(s, "--socket");
+    }
+    for (const std::string& s : o.http_sockets) {
+        parse_listen_address(s, "--http-socket");
     }
     if (!o.logto.empty()) {
         open_log_file(o.logto);
@@ -218,6 +221,10 @@ int run(const options& o, const std::vector<std::string>& argv) {
     const pidfile pid(o.pidfile);
     drop_privileges(o.uid, o.gid);
 
+    for (const std::string& kv : o.envs) {
+        const auto eq = kv.find('=');
+        setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
     embed::interpreter python(python_config(o));
     embed::set_process_info({.worker_id = 0,
                              .master_pid = getpid(),

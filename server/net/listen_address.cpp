@@ -7,9 +7,10 @@
 
 namespace gantry::server {
 
-listen_address parse_listen_address(std::string_view text) {
+listen_address parse_listen_address(std::string_view text, std::string_view option) {
     listen_address a;
     a.text = std::string(text);
+    a.option = std::string(option);
     if (text.find('/') != std::string_view::npos) {
         a.type = listen_address::kind::unix_path;
         a.path = a.text;
@@ -18,7 +19,7 @@ listen_address parse_listen_address(std::string_view text) {
     const auto colon = text.rfind(':');
     const auto fail = [&](std::string_view why) {
         return config_error(
-            fmt::format("--socket {}: {} (want HOST:PORT, :PORT or /path.sock)", text, why));
+            fmt::format("{} {}: {} (want HOST:PORT, :PORT or /path.sock)", option, text, why));
     };
     if (colon == std::string_view::npos) {
         throw fail("no port");

@@ -14,10 +14,11 @@ struct listen_address {
     std::string host;  // empty: every interface
     std::uint16_t port = 0;
     std::string path;
-    std::string text;  // as the user wrote it, for messages
+    std::string text;    // as the user wrote it, for messages
+    std::string option;  // "--socket" or "--http-socket", for messages
 };
 
 // Throws config_error naming the option and the address.
-listen_address parse_listen_address(std::string_view text);
+listen_address parse_listen_address(std::string_view text, std::string_view option = "--socket");
 
 }  // namespace gantry::server

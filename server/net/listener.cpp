@@ -19,7 +19,8 @@ namespace gantry::server {
 namespace {
 
 [[noreturn]] void fail(const listen_address& a, std::string_view what, int err) {
-    throw std::runtime_error(fmt::format("--socket {}: {}: {}", a.text, what, std::strerror(err)));
+    throw std::runtime_error(
+        fmt::format("{} {}: {}: {}", a.option, a.text, what, std::strerror(err)));
 }
 
 int bind_tcp(const listen_address& a) {
@@ -32,7 +33,7 @@ int bind_tcp(const listen_address& a) {
     const std::string host = a.host.empty() ? "0.0.0.0" : a.host;
     const std::string port = std::to_string(a.port);
     if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-        throw std::runtime_error(fmt::format("--socket {}: {}", a.text, gai_strerror(rc)));
+        throw std::runtime_error(fmt::format("{} {}: {}", a.option, a.text, gai_strerror(rc)));
     }
     int err = 0;
     for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <filesystem>
 
 #include "server/options/cli_parser.hpp"
 #include "server/options/config_error.hpp"
@@ -41,6 +42,33 @@ void check_runnable(const options& o) {
 
 }  // namespace
 
+// Relative paths mean: --chdir, --pidfile and --logto from the directory gantry was started
+// in; --wsgi-file, --pythonpath and .py mounts from --chdir (as in uWSGI, which changes
+// directory before loading the app). Made absolute now, so --print-config means the same
+// wherever its output is read back. (Paths from files are already absolute.)
+void absolute_paths(options& o) {
+    namespace fs = std::filesystem;
+    const auto from = [](const fs::path& base, std::string& p) {
+        if (!p.empty() && p.front() != '/') {
+            p = (base / p).lexically_normal().string();
+        }
+    };
+    const fs::path cwd = fs::current_path();
+    from(cwd, o.chdir);
+    from(cwd, o.pidfile);
+    from(cwd, o.logto);
+    const fs::path app_dir = o.chdir.empty() ? cwd : fs::path(o.chdir);
+    from(app_dir, o.wsgi_file);
+    for (std::string& p : o.pythonpath) {
+        from(app_dir, p);
+    }
+    for (options::mount& m : o.mounts) {
+        if (m.app.ends_with(".py")) {
+            from(app_dir, m.app);
+        }
+    }
+}
+
 options load_options(int argc, const char* const* argv) {
     const std::vector<assignment> cli = parse_command_line(argc, argv);
     options o;
@@ -63,6 +91,7 @@ options load_options(int argc, const char* const* argv) {
         store_all(o, file);
         store_all(o, cli);
     }
+    absolute_paths(o);
     if (!o.print_config || o.check_config) {
         check_runnable(o);
     }

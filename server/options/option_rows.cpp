@@ -209,7 +209,7 @@ void store_cron_fields(options& o, const field_list& fields) {
 shown show_crons(const options& o) {
     shown out;
     for (const auto& e : o.crons) {
-        out.push_back(fmt::format("{{schedule: {}, {}: {}, timeout: {}}}", quoted(e.schedule),
+        out.push_back(fmt::format("{{schedule: {}, {}: {}, timeout: {}s}}", quoted(e.schedule),
                                   e.call.empty() ? "command" : "call",
                                   quoted(e.call.empty() ? e.command : e.call), e.timeout));
     }
@@ -246,6 +246,20 @@ std::vector<option_def> make_option_rows() {
              value_type::path),
         list("pythonpath", "pp", app, "add a directory to sys.path", &o::pythonpath,
              value_type::path),
+        {"env", "", app, value_type::text, true, "", "set an environment variable: NAME=VALUE",
+         [](o& x, std::string_view v) {
+             if (v.find('=') == std::string_view::npos || v.front() == '=') {
+                 throw std::invalid_argument("expected NAME=VALUE");
+             }
+             x.envs.emplace_back(v);
+         },
+         [](const o& x) {
+             shown out;
+             for (const std::string& e : x.envs) {
+                 out.push_back(quoted(e));
+             }
+             return out;
+         }},
         {"mount", "", app, value_type::text, true, "",
          "another app under a URL prefix: /PREFIX=MODULE[:CALLABLE] or /PREFIX=app.py", store_mount,
          [](const o& x) {

@@ -130,7 +130,6 @@ std::string_view unsupported_uwsgi_option(std::string_view name) {
         {"daemonize", "run gantry under systemd (or another supervisor) in the foreground"},
         {"home", "not supported yet: run gantry with the virtualenv's python on PYTHONPATH"},
         {"virtualenv", "not supported yet: run gantry with the virtualenv's python on PYTHONPATH"},
-        {"env", "not supported yet: set the variables in the service's environment"},
         {"stats", "not supported yet"},
     };
     const auto it = instead.find(name);

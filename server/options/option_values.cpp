@@ -38,7 +38,9 @@ long long parse_number(std::string_view v, long long min, long long max) {
 std::uint64_t parse_size(std::string_view v, std::uint64_t max) {
     const auto expected = [max] {
         return std::invalid_argument(
-            fmt::format("expected a size in bytes up to {} (e.g. 65535, 64k, 10m)", max));
+            max < (1 << 20)
+                ? fmt::format("expected a size in bytes up to {} (e.g. 32768, 32k)", max)
+                : fmt::format("expected a size in bytes up to {} (e.g. 65536, 64k, 10m)", max));
     };
     try {
         const auto [n, unit] = leading_number(v);

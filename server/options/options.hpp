@@ -16,6 +16,7 @@ struct options {
     std::string callable = "application";
     std::string chdir;
     std::vector<std::string> pythonpath;
+    std::vector<std::string> envs;  // --env K=V, set before Python starts
     // --mount /prefix=APP: more applications, each under a URL prefix ("" is the root).
     struct mount {
         std::string prefix;

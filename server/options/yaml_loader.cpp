@@ -6,6 +6,7 @@
 
 #include "server/options/config_error.hpp"
 #include "server/options/config_file.hpp"
+#include "server/options/option_values.hpp"
 
 namespace gantry::server {
 namespace {
@@ -37,7 +38,11 @@ field_list fields_of(const YAML::Node& item, const std::string& origin) {
             throw config_error(
                 fmt::format("{}: '{}' must be a plain value", origin, entry.first.Scalar()));
         }
-        fields.emplace_back(entry.first.Scalar(), entry.second.Scalar());
+        try {
+            fields.emplace_back(entry.first.Scalar(), expand_environment(entry.second.Scalar()));
+        } catch (const std::invalid_argument& e) {
+            throw config_error(fmt::format("{}: {}: {}", origin, entry.first.Scalar(), e.what()));
+        }
     }
     return fields;
 }

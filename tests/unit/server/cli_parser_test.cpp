@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <vector>
 
 #include "server/net/listen_address.hpp"
@@ -36,7 +37,7 @@ TEST_CASE("long, short, alias and --name=value forms all set options") {
     CHECK(o.callable == "app");
     CHECK(o.sockets == std::vector<std::string>{":3031", "/tmp/g.sock"});
     CHECK(o.processes == 4);
-    CHECK(o.pythonpath == std::vector<std::string>{"a", "b"});
+    CHECK(o.pythonpath == std::vector<std::string>{"/srv/a", "/srv/b"});  // from --chdir
     CHECK(o.chdir == "/srv");
     CHECK(o.buffer_size == 8192);
 }
@@ -51,7 +52,7 @@ TEST_CASE("defaults follow uWSGI's") {
 
 TEST_CASE("--wsgi-file with --callable") {
     const options o = parse({"--wsgi-file", "x/app.py", "--callable", "app", "-s", ":1"});
-    CHECK(o.wsgi_file == "x/app.py");
+    CHECK(o.wsgi_file == (std::filesystem::current_path() / "x/app.py").string());
     CHECK(o.callable == "app");
 }
 
@@ -66,7 +67,7 @@ TEST_CASE("a bad value names the option, what it wants and what it got") {
           "--processes: expected a whole number from 1 to 1024, got 'abc'");
     CHECK(error_of({"-p", "0"}) == "-p: expected a whole number from 1 to 1024, got '0'");
     CHECK(error_of({"--buffer-size", "70000"}) ==
-          "--buffer-size: expected a size in bytes up to 65535 (e.g. 65535, 64k, 10m), got '70000'");
+          "--buffer-size: expected a size in bytes up to 65535 (e.g. 32768, 32k), got '70000'");
     CHECK(error_of({"--module", "app:"}) ==
           "--module: expected MODULE or MODULE:CALLABLE, got 'app:'");
     CHECK(error_of({"--socket"}) == "--socket: expected a value");
@@ -87,7 +88,7 @@ TEST_CASE("--mount takes /PREFIX=APP; a trailing slash is dropped, / is the root
     CHECK(o.mounts[0].prefix == "/api");
     CHECK(o.mounts[0].app == "api.wsgi:app");
     CHECK(o.mounts[1].prefix.empty());
-    CHECK(o.mounts[1].app == "site.py");
+    CHECK(o.mounts[1].app == (std::filesystem::current_path() / "site.py").string());
     CHECK(error_of({"--mount", "api=x"}) ==
           "--mount: expected /PREFIX=MODULE[:CALLABLE] or /PREFIX=path/to/app.py, got 'api=x'");
     CHECK(error_of({"--mount", "/api="}).starts_with("--mount: expected"));
