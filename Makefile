@@ -21,6 +21,11 @@ demo: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
+# gantry side by side with uWSGI and gunicorn (installs them if missing); see bench/README.md.
+.PHONY: bench
+bench: build
+	$(PYTHON) bench/run.py
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 

@@ -1,0 +1,185 @@
+"""Gantry side by side with uWSGI and gunicorn: `make bench`, or
+
+    /usr/bin/python3 bench/run.py [--duration 5] [--repeats 3] [--apps hello,flask] ...
+
+Installs the peers if missing (install-peers.sh), then measures, interleaving the servers
+and repeating every run; medians and gantry/uWSGI ratios go to bench/results/<time>.json
+and to the table in bench/README.md. See bench/README.md for what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import measure  # noqa: E402
+import procstat  # noqa: E402
+import report  # noqa: E402
+from catalog import APPS  # noqa: E402
+from servers import SERVERS, gantry_fingerprint, supports, versions  # noqa: E402
+from servers import Instance  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+
+
+def plan(apps: list[str]) -> list[tuple[str, str, list[int]]]:
+    """(app, topology, connection counts) of the load runs. nginx over TCP is the full
+    matrix; the unix socket and 1 connection on the own HTTP socket are hello-only, which
+    keeps `make bench` under 20 minutes."""
+    rows = []
+    for app in apps:
+        rows.append((app, "nginx-tcp", [1, 32]))
+        if app == "hello":
+            rows.append((app, "nginx-unix", [1, 32]))
+        rows.append((app, "http", [1, 32] if app == "hello" else [32]))
+    return rows
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=int, default=5, help="seconds per measured run (5)")
+    p.add_argument("--repeats", type=int, default=3, help="repeats of every run (3)")
+    p.add_argument("--warmup", type=int, default=1, help="seconds of load after start (1)")
+    p.add_argument("--memory-load", type=int, default=2,
+                   help="seconds of load before reading memory (2)")
+    p.add_argument("--apps", default=",".join(APPS), help="comma-separated subset of the apps")
+    p.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset")
+    p.add_argument("--phases", default="load,cold,memory", help="subset of load,cold,memory")
+    p.add_argument("--no-install", action="store_true", help="skip bench/install-peers.sh")
+    p.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    return p.parse_args()
+
+
+def rotate(items: list, k: int) -> list:
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def load_phase(args, workdir: Path, results: dict) -> None:
+    groups = plan(args.apps)
+    for r in range(args.repeats):
+        for g, (app_name, topology, conns) in enumerate(groups):
+            # Rotate who goes first, per repeat and per group.
+            order = [s for s in rotate(args.servers, r + g) if supports(s, topology)]
+            _load_group(args, workdir / f"r{r}-{app_name}-{topology}", r, APPS[app_name],
+                        topology, conns, order, results)
+
+
+def _load_group(args, workdir, repeat, app, topology, conns, order, results) -> None:
+    """Each server in turn, alone: start, check, warm up, the runs, its memory."""
+    started: list[Instance] = []
+    try:
+        for server in order:
+            inst = Instance(server, app, topology, workdir / server)
+            started.append(inst)
+            problem = measure.start_checked(inst)
+            if problem is None and args.warmup > 0:
+                try:
+                    measure.load.wrk(inst.port, app, 32, args.warmup)
+                except RuntimeError as e:
+                    problem = f"warm-up failed: {e}"
+            for c in conns:
+                row = {"server": inst.name, "app": app.name, "topology": topology,
+                       "connections": c, "check_failed": problem}
+                if problem is None:
+                    row = measure.load_run(inst, c, args.duration, topology == "http" and c == 32)
+                results["load"].append(row | {"repeat": repeat})
+                say(f"[{repeat + 1}/{args.repeats}] " + report.one_line(row))
+            if len(started) > 1:
+                started[-2].finish_stop()   # gone before this one's pages are counted
+            if problem is None and inst.exited() is None:
+                mem = procstat.memory(inst.pid)
+                results["memory"].append({"server": inst.name, "app": app.name,
+                                          "topology": topology, "workers": inst.workers,
+                                          "repeat": repeat} | mem)
+            inst.request_stop()  # it dies while the next one starts
+    finally:
+        for inst in started:
+            inst.stop()
+
+
+def cold_phase(args, workdir: Path, rows: list) -> None:
+    if "django" not in args.apps:
+        return
+    for r in range(args.repeats):
+        for i, server in enumerate(rotate(args.servers, r)):
+            for lazy in (False, True):
+                row = measure.cold_start(server, APPS["django"], workdir / f"cold-{r}-{i}",
+                                         lazy, workers=2)
+                row["repeat"] = r
+                rows.append(row)
+                say(f"[{r + 1}/{args.repeats}] cold start " + report.one_line(row))
+
+
+def memory_phase(args, workdir: Path, rows: list) -> None:
+    """Master + 4 Django workers, preloaded and lazy, each server alone (the load phase
+    already read every app's 2-worker footprint)."""
+    if "django" not in args.apps:
+        return
+    for r in range(args.repeats):
+        for i, server in enumerate(rotate(args.servers, r)):
+            for lazy in (False, True):
+                row = measure.memory_after_load(server, APPS["django"], workdir / f"mem-{r}-{i}",
+                                                lazy, 4, args.memory_load)
+                rows.append(row | {"repeat": r})
+                say(f"[{r + 1}/{args.repeats}] memory " + report.one_line(row))
+
+
+def main() -> int:
+    args = parse_args()
+    args.apps = [a for a in args.apps.split(",") if a]
+    args.servers = [s for s in args.servers.split(",") if s]
+    unknown = (set(args.apps) - set(APPS)) | (set(args.servers) - set(SERVERS))
+    if unknown:
+        sys.exit(f"bench: unknown app or server: {', '.join(sorted(unknown))}")
+    if not args.no_install:
+        subprocess.run(["sh", str(BENCH / "install-peers.sh")], check=True)
+    started = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
+    fingerprint = gantry_fingerprint()
+    results = {"started": stamp, "machine": report.machine(), "versions": versions(),
+               "config": {k: v for k, v in vars(args).items()},
+               "gantry_sha256_prefix": fingerprint,
+               "load": [], "cold_start": [], "memory": []}
+    workdir = Path(tempfile.mkdtemp(prefix="gantry-bench-"))
+    say(f"bench: work directory {workdir}")
+    try:
+        phases = args.phases.split(",")
+        if "load" in phases:
+            load_phase(args, workdir, results)
+        if "cold" in phases:
+            cold_phase(args, workdir, results["cold_start"])
+        if "memory" in phases:
+            memory_phase(args, workdir, results["memory"])
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["wall_time_s"] = time.time() - started
+    results["gantry_rebuilt_during_run"] = gantry_fingerprint() != fingerprint
+    results["summary"] = report.summarize(results)
+    out = BENCH / "results" / f"{stamp}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    table = report.markdown(results)
+    if not args.no_readme:
+        report.update_readme(BENCH / "README.md", table)
+    say(table)
+    say(f"bench: {out.relative_to(BENCH.parent)} ({results['wall_time_s'] / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
