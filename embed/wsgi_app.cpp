@@ -83,7 +83,12 @@ void send_body(py::handle result, response_writer& writer, py::handle file_wrapp
 // or gateway must call that method upon completion of the current request, whether the
 // request was completed normally, or terminated early due to an application error".
 void close_result(py::handle result) {
-    if (result && py::hasattr(result, "close")) {
+    // A list or tuple has no close(); asking would raise and format an AttributeError on
+    // the commonest path.
+    if (!result || PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr())) {
+        return;
+    }
+    if (py::hasattr(result, "close")) {
         result.attr("close")();
     }
 }

@@ -74,11 +74,11 @@ struct http_front::impl {
             }
             return;
         }
-        const peer_address who = peer_address_of(peer);
         if (speaks == listener::protocol::uwsgi) {
-            queue.push({.http = nullptr, .uwsgi_fd = fd, .peer = who.text()});
+            queue.push({.http = nullptr, .uwsgi_fd = fd, .peer = peer});
             return;
         }
+        const peer_address who = peer_address_of(peer);
         // Responses go out in one or two writes: Nagle would only add delay.
         const int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 
+#include <sys/socket.h>
+
 namespace gantry::server {
 
 class http_connection;
@@ -18,7 +20,7 @@ class http_connection;
 struct work_item {
     std::unique_ptr<http_connection> http;
     int uwsgi_fd = -1;
-    std::string peer;
+    sockaddr_storage peer{};  // of a uwsgi connection, for its log lines
 
     bool empty() const noexcept { return !http && uwsgi_fd < 0; }
 };

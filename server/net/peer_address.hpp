@@ -3,7 +3,10 @@
 
 #include <sys/socket.h>
 
+#include <fmt/format.h>
+
 #include <string>
+#include <string_view>
 
 namespace gantry::server {
 
@@ -17,4 +20,18 @@ struct peer_address {
 
 peer_address peer_address_of(const sockaddr_storage& addr);
 
+// A peer for log messages, turned into text only when a line is actually written: the
+// request path formats nothing it does not log.
+struct lazy_peer {
+    const sockaddr_storage* addr;
+};
+
 }  // namespace gantry::server
+
+template <>
+struct fmt::formatter<gantry::server::lazy_peer> : fmt::formatter<std::string_view> {
+    auto format(const gantry::server::lazy_peer& p, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(
+            gantry::server::peer_address_of(*p.addr).text(), ctx);
+    }
+};

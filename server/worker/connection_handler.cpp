@@ -30,7 +30,7 @@ connection_handler::connection_handler(const worker_settings& settings, embed::w
       parser_(settings.buffer_size),
       buffer_(protocol::request_parser::header_size + settings.buffer_size + body_room) {}
 
-std::size_t connection_handler::read_head(int fd, std::string_view peer) {
+std::size_t connection_handler::read_head(int fd, lazy_peer peer) {
     parser_.reset();
     std::size_t have = 0;
     for (;;) {
@@ -67,7 +67,7 @@ std::size_t connection_handler::read_head(int fd, std::string_view peer) {
     }
 }
 
-void connection_handler::serve(int fd, std::string_view peer) {
+void connection_handler::serve(int fd, lazy_peer peer) {
     const auto start = std::chrono::steady_clock::now();
     const std::size_t have = read_head(fd, peer);
     if (have == 0) {
@@ -90,7 +90,7 @@ void connection_handler::serve(int fd, std::string_view peer) {
     log_request(worker_id_, parser_.head(), r, took.count());
 }
 
-void connection_handler::refuse_body(int fd, std::string_view peer) {
+void connection_handler::refuse_body(int fd, lazy_peer peer) {
     static constexpr std::string_view response =
         "HTTP/1.1 413 Request Entity Too Large\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n"

@@ -10,6 +10,7 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_parser.hpp"
+#include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/worker/worker.hpp"
 
@@ -21,13 +22,13 @@ public:
                        request_tracker tracker);
 
     // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
-    void serve(int fd, std::string_view peer);
+    void serve(int fd, lazy_peer peer);
 
 private:
     // Reads until the parser has the whole head; returns the bytes received, 0 on failure.
-    std::size_t read_head(int fd, std::string_view peer);
+    std::size_t read_head(int fd, lazy_peer peer);
     // Answers 413 without reading the body (nor handing it to the app).
-    void refuse_body(int fd, std::string_view peer);
+    void refuse_body(int fd, lazy_peer peer);
 
     int worker_id_;
     std::uint64_t limit_post_;

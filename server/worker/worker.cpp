@@ -40,7 +40,7 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
         if (!from->passes_timeouts()) {
             set_io_timeout(fd, settings.socket_timeout);
         }
-        handler.serve(fd, peer_address_of(peer).text());
+        handler.serve(fd, lazy_peer{&peer});
         close(fd);
     }
 }
@@ -55,7 +55,7 @@ void serve_queue(const worker_settings& settings, work_queue& queue, http_front&
             return;  // stopping, and the queue is drained
         }
         if (!item.http) {
-            uwsgi.serve(item.uwsgi_fd, item.peer);
+            uwsgi.serve(item.uwsgi_fd, lazy_peer{&item.peer});
             close(item.uwsgi_fd);
             continue;
         }
