@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs, from Debian 12's own packages, whatever gantry needs to build, test and run its
-# demo that is not installed yet. Idempotent: with everything present it changes nothing.
+# Installs, from Debian 12's own packages, whatever is missing of what gantry needs to
+# build, test and run its demo, or of the packages named as arguments (bench/ passes its
+# peers). Idempotent: with everything present it changes nothing.
 set -eu
 
 PACKAGES="
@@ -9,6 +10,7 @@ libboost-dev libfmt-dev libyaml-cpp-dev pybind11-dev python3-dev catch2 libsyste
 python3 python3-flask python3-django python3-pytest python3-requests
 nginx
 "
+[ $# -gt 0 ] && PACKAGES="$*"
 
 missing=""
 for p in $PACKAGES; do
@@ -22,5 +24,6 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing$missing"
 $SUDO apt-get update -q
-# The packaged nginx service is not ours: the demo and the tests run a private nginx.
+# --no-install-recommends: the packaged nginx and uwsgi services are not ours; the demo,
+# the tests and the benchmarks run private instances.
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
