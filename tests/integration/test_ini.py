@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import stat
 import uuid
 from pathlib import Path
@@ -21,7 +22,7 @@ from gantry_proc import free_ports
 from paths import REPO
 from procs import wait_until
 # The Django example's data directory (database, collected static files), set up once.
-from test_django import DJANGO, SITE_ALIAS, TOKEN, django_data, env_for  # noqa: F401
+from test_django import DATA_ENV, DJANGO, SITE_ALIAS, TOKEN, django_data, env_for  # noqa: F401
 
 # /etc/uwsgi/apps-available/mysite.ini, as Django projects deploy with uWSGI. Only the
 # two paths are filled in: where the project is, and where the socket goes.
@@ -47,13 +48,16 @@ die-on-term = true
 harakiri = 30
 max-requests = 5000
 buffer-size = 32768
+env = DJANGO_SETTINGS_MODULE=%(project).settings
+env = {data_env}={data}
 """
 
 
-def write_field_ini(folder: Path) -> tuple[Path, Path]:
-    """The field INI for examples/django in `folder`; returns (ini, its socket path)."""
+def write_field_ini(folder: Path, data: Path | str = "/nonexistent") -> tuple[Path, Path]:
+    """The field INI for examples/django in `folder` (its `env` lines point the example at
+    the data directory `data`); returns (ini, its socket path)."""
     ini = folder / "mysite.ini"
-    ini.write_text(FIELD_INI.format(base=DJANGO, run=folder))
+    ini.write_text(FIELD_INI.format(base=DJANGO, run=folder, data_env=DATA_ENV, data=data))
     return ini, folder / "mysite.sock"
 
 
@@ -84,7 +88,7 @@ def port_is_free(port: int) -> bool:
 
 
 def test_field_django_ini_runs_unchanged_behind_nginx(gantry, nginx, django_data, tmp_path):
-    ini, sock = write_field_ini(tmp_path)
+    ini, sock = write_field_ini(tmp_path, django_data)
 
     # What the INI means, %(project) and %(base) expanded; the always-on options say nothing.
     code, out = gantry.run("--ini", ini, "--print-config", cwd=tmp_path)
@@ -95,7 +99,9 @@ def test_field_django_ini_runs_unchanged_behind_nginx(gantry, nginx, django_data
                  "  max-requests: 5000"):
         assert line in out.splitlines(), f"{line!r} not in:\n{out}"
 
-    g = gantry.start("--ini", ini, cwd=tmp_path, address=str(sock), env=env_for(django_data))
+    # The data directory reaches Django through the INI's env lines alone.
+    env = {k: v for k, v in os.environ.items() if k != DATA_ENV}
+    g = gantry.start("--ini", ini, cwd=tmp_path, address=str(sock), env=env)
     assert stat.S_IMODE(sock.stat().st_mode) == 0o666
     assert len(g.wait_for_workers(2)) == 2
 
@@ -120,6 +126,9 @@ def test_field_django_ini_runs_unchanged_behind_nginx(gantry, nginx, django_data
                                    "text": note}, allow_redirects=False, timeout=10)
     assert resp.status_code == 302, resp.text[:500]
     assert f"<li>{note}</li>" in s.get(front.url, timeout=10).text
+    # ...in the database the INI's `env` line named, not in the example's default one.
+    with sqlite3.connect(django_data / "db.sqlite3") as db:
+        assert note in {text for (text,) in db.execute("SELECT text FROM demo_note")}
 
     g.stop()  # die-on-term: SIGTERM stops it, exit 0
     assert not sock.exists(), "vacuum: the socket file is removed at exit"
