@@ -55,10 +55,6 @@ cron_runner::cron_runner(boost::asio::io_context& io, embed::interpreter& python
 
 cron_runner::~cron_runner() = default;
 
-bool cron_runner::empty() const noexcept {
-    return jobs_.empty();
-}
-
 void cron_runner::tick(std::chrono::system_clock::time_point now) {
     const auto steady_now = std::chrono::steady_clock::now();
     for (auto& j : jobs_) {

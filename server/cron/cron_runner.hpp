@@ -39,7 +39,6 @@ public:
     void tick(std::chrono::system_clock::time_point now);
     // Gantry is stopping: whatever still runs is killed.
     void stop_all();
-    bool empty() const noexcept;
 
 private:
     struct job;

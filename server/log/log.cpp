@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <string>
@@ -10,7 +9,8 @@
 namespace gantry::server::log {
 namespace {
 
-std::atomic<level> lowest_level{level::info};
+// Debug lines (a client closing early, say) stay out of the log until an option asks.
+constexpr level lowest_level = level::info;
 settings current;
 
 constexpr std::string_view name_of(level l) {
@@ -88,12 +88,8 @@ void configure(const settings& s) {
     current = s;
 }
 
-void set_level(level lowest) {
-    lowest_level = lowest;
-}
-
 bool enabled(level l) noexcept {
-    return l >= lowest_level.load(std::memory_order_relaxed);
+    return l >= lowest_level;
 }
 
 void write(level l, std::string_view message) noexcept {

@@ -20,7 +20,6 @@ struct settings {
 
 // Set once in main(), before any thread or fork.
 void configure(const settings& s);
-void set_level(level lowest);
 bool enabled(level l) noexcept;
 void write(level l, std::string_view message) noexcept;
 

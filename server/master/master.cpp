@@ -91,17 +91,11 @@ void master::step(bool tick) {
         handle_signal(sig);
     }
     reap_workers();
+    kill_overdue();
     check_harakiri();
     if (stopping_) {
         if (workers_.empty()) {
             io_.stop();
-        } else if (clock::now() > stop_deadline_) {
-            for (worker& w : workers_) {
-                log::warning("worker {} (pid {}) still running at the stop deadline: killing it",
-                             w.id, w.pid);
-                kill(w.pid, SIGKILL);
-            }
-            stop_deadline_ = clock::time_point::max();
         }
         return;
     }
@@ -146,7 +140,8 @@ void master::handle_signal(int sig) {
             } else {
                 log::info("SIGTTOU: {} -> {} workers", target_, target_ - 1);
                 if (worker* w = find_live(target_, generation_)) {
-                    stop_worker(*w, SIGTERM, "the pool shrank (SIGTTOU)");
+                    stop_worker(*w, SIGTERM, "the pool shrank (SIGTTOU)",
+                                settings_.graceful_timeout);
                 }
                 --target_;
             }
@@ -164,12 +159,10 @@ void master::handle_signal(int sig) {
 }
 
 void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
-    const auto deadline = clock::now() + timeout;
-    stop_deadline_ = stopping_ ? std::min(stop_deadline_, deadline) : deadline;
     stopping_ = true;
     for (worker& w : workers_) {
-        kill(w.pid, signal_to_workers);
         w.stop_reason = "gantry is stopping";
+        stop_worker(w, signal_to_workers, w.stop_reason, timeout);
     }
 }
 

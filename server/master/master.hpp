@@ -95,7 +95,9 @@ private:
     void check_recycling();
     void manage_pool();
     void spawn(int id);
-    void stop_worker(worker& w, int sig, const std::string& reason);
+    // Sends `sig`; SIGKILL follows if the worker is still there after `grace`.
+    void stop_worker(worker& w, int sig, const std::string& reason, std::chrono::seconds grace);
+    void kill_overdue();
     void begin_reload(bool chain);
     // Cheap mode: no workers; the listeners are watched and the first pending connection
     // brings the pool back (it is then accepted by a worker, not dropped).
@@ -127,7 +129,6 @@ private:
     std::map<int, int> quick_deaths_;  // per worker id, for the respawn backoff
     std::map<int, clock::time_point> respawn_at_;
     bool stopping_ = false;
-    clock::time_point stop_deadline_;
     std::minstd_rand random_;
     bool cheap_ = false;
     std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;

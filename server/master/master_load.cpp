@@ -19,7 +19,7 @@ void master::enter_cheap(const std::string& why) {
     target_ = 0;
     announced_generation_ = 0;  // say "ready" again when the pool comes back
     for (worker& w : workers_) {
-        stop_worker(w, SIGTERM, why);
+        stop_worker(w, SIGTERM, why, settings_.graceful_timeout);
     }
     log::info("cheap mode ({}): no workers until a connection comes", why);
     for (int fd : settings_.listen_fds) {
@@ -111,7 +111,8 @@ void master::check_cheaper() {
         --target_;
         stop_worker(*highest, SIGTERM,
                     fmt::format("idle for {} s, the pool shrinks to {}", settings_.cheaper_overload,
-                                target_));
+                                target_),
+                    settings_.graceful_timeout);
     }
 }
 

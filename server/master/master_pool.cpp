@@ -19,7 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // Between the traceback dump and SIGKILL, so the dump reaches the log.
-constexpr auto harakiri_grace = 1s;
+constexpr std::chrono::seconds harakiri_grace{1};
 
 std::uint64_t rss_kb(pid_t pid) {
     std::ifstream statm(fmt::format("/proc/{}/statm", pid));
@@ -91,14 +91,25 @@ void master::reap_workers() {
     }
 }
 
-void master::check_harakiri() {
+// The one deadline mechanism: a worker asked to stop (graceful stop, reload, recycling,
+// SIGTTOU, harakiri) that is still there at its kill_at gets SIGKILL.
+void master::kill_overdue() {
     const auto now = clock::now();
     for (worker& w : workers_) {
-        if (now >= w.kill_at) {
-            kill(w.pid, SIGKILL);
-            w.kill_at = clock::time_point::max();
+        if (now < w.kill_at) {
             continue;
         }
+        if (!w.harakiri) {  // after harakiri's traceback dump, SIGKILL is the plan
+            log::warning("worker {} (pid {}) still running at its stop deadline ({}): killing it",
+                         w.id, w.pid, w.stop_reason);
+        }
+        kill(w.pid, SIGKILL);
+        w.kill_at = clock::time_point::max();
+    }
+}
+
+void master::check_harakiri() {
+    for (worker& w : workers_) {
         int thread = 0;
         const std::int64_t started = board_.oldest_request_ms(w.slot, &thread);
         const std::int64_t running = started == 0 ? 0 : monotonic_ms() - started;
@@ -113,8 +124,7 @@ void master::check_harakiri() {
             static_cast<double>(running) / 1000, settings_.harakiri);
         board_.worker(w.slot).harakiri_count.fetch_add(1);
         kill(w.pid, SIGUSR2);  // faulthandler in the worker dumps every thread's traceback
-        stop_worker(w, SIGTERM, "harakiri");
-        w.kill_at = now + harakiri_grace;
+        stop_worker(w, SIGTERM, "harakiri", harakiri_grace);
     }
 }
 
@@ -152,7 +162,7 @@ void master::check_recycling() {
             spawn(w.id);
             for (worker& old : workers_) {  // spawn() may have moved the vector
                 if (old.pid == old_pid) {
-                    stop_worker(old, SIGTERM, "recycled: " + reason);
+                    stop_worker(old, SIGTERM, "recycled: " + reason, settings_.graceful_timeout);
                 }
             }
             return;
@@ -195,7 +205,7 @@ void master::manage_pool() {
                                 board_.worker(replacement->slot).status.load() == worker_slot::ready
                           : new_ready;
         if (w.id > target_ || replaced) {
-            stop_worker(w, SIGTERM, "replaced by a reload");
+            stop_worker(w, SIGTERM, "replaced by a reload", settings_.graceful_timeout);
         }
     }
     if (!old_left && chain_reload_) {
@@ -245,7 +255,8 @@ void master::spawn(int id) {
     log::info("spawned worker {} (pid {}, generation {})", id, w.pid, generation_);
 }
 
-void master::stop_worker(worker& w, int sig, const std::string& reason) {
+void master::stop_worker(worker& w, int sig, const std::string& reason,
+                         std::chrono::seconds grace) {
     if (w.stop_reason.empty()) {
         w.stop_reason = reason;
         if (reason != "harakiri") {
@@ -253,9 +264,7 @@ void master::stop_worker(worker& w, int sig, const std::string& reason) {
         }
     }
     kill(w.pid, sig);
-    if (sig == SIGTERM) {
-        w.kill_at = std::min(w.kill_at, clock::now() + settings_.graceful_timeout);
-    }
+    w.kill_at = std::min(w.kill_at, clock::now() + grace);
 }
 
 void master::begin_reload(bool chain) {
