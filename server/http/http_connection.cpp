@@ -171,7 +171,7 @@ http_connection::head_state http_connection::read_head() {
             return head_state::failed;
         }
         // A client that sends its head in pieces (or a slow loris) must not hold a request
-        // thread: what is not there yet is waited for by the I/O thread.
+        // thread: what is not there yet is waited for by the poller.
         const long got = receive(false);
         if (got < 0 && errno == EAGAIN) {
             return head_state::incomplete;

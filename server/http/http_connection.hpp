@@ -1,7 +1,7 @@
 // One client connection on a --http-socket: its socket, the bytes received but not yet
-// parsed, and the HTTP parser. A request thread serves one request at a time on it; between
-// requests the connection is parked with the I/O thread, so an idle keep-alive client never
-// holds a request thread.
+// parsed, and the HTTP parser. A request thread serves one request at a time on it;
+// between requests the connection is parked in the worker's epoll set, so an idle
+// keep-alive client never holds a request thread.
 #pragma once
 
 #include <cstddef>

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "embed/interpreter.hpp"
-#include "server/http/http_front.hpp"
+#include "server/http/http_poller.hpp"
 #include "server/log/log.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/net/socket_options.hpp"
@@ -45,12 +45,12 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
     }
 }
 
-// With HTTP listeners, the I/O thread accepts and request threads take work from its queue.
-void serve_queue(const worker_settings& settings, work_queue& queue, http_front& front,
-                 embed::wsgi_app& app, request_tracker tracker) {
+// With HTTP listeners, request threads take turns waiting on the poller's epoll set.
+void serve_polled(const worker_settings& settings, http_poller& poller, embed::wsgi_app& app,
+                  request_tracker tracker) {
     connection_handler uwsgi(settings, app, tracker);
     for (;;) {
-        work_item item = queue.pop();  // a fresh item each time: a closed connection is freed
+        work_item item = poller.next();  // a fresh item each time: a closed connection is freed
         if (item.empty()) {
             return;  // stopping, and the queue is drained
         }
@@ -64,11 +64,11 @@ void serve_queue(const worker_settings& settings, work_queue& queue, http_front&
                 break;
             case http_connection::next::wait_for_request:
                 if (!worker_control::stopping()) {
-                    front.park(std::move(item.http));
+                    poller.park(std::move(item.http));
                 }
                 break;
             case http_connection::next::serve_again:
-                queue.push(std::move(item));  // pipelined: its next request is already here
+                poller.requeue(std::move(item));  // pipelined: its next request is already here
                 break;
         }
     }
@@ -114,18 +114,12 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
         run_threads(settings.threads,
                     [&](int thread) { serve(settings, listeners, app, tracker(thread)); });
     }
-    work_queue queue;
-    http_front front(listeners, queue,
-                     {.worker_id = settings.id, .limit_post = settings.limit_post},
-                     settings.http_keepalive_timeout);
-    worker_control::start([&] {
-        front.stop();
-        queue.close();
-    });
-    front.start();
+    http_poller poller(listeners, {.worker_id = settings.id, .limit_post = settings.limit_post},
+                       settings.http_keepalive_timeout);
+    worker_control::start([&] { poller.stop(); });
     slot.status.store(worker_slot::ready);
     run_threads(settings.threads,
-                [&](int thread) { serve_queue(settings, queue, front, app, tracker(thread)); });
+                [&](int thread) { serve_polled(settings, poller, app, tracker(thread)); });
 }
 
 }  // namespace gantry::server

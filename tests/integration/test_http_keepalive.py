@@ -1,5 +1,5 @@
-"""--http-socket, the design promise: idle keep-alive connections are parked by the worker's
-I/O thread, so they never pin a worker, and a new client is served at once even while many
+"""--http-socket, the design promise: idle keep-alive connections are parked in the worker's
+epoll set, so they never pin a worker, and a new client is served at once even while many
 keep-alive clients keep every worker busy. Also timeouts, limits and the environ."""
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def test_idle_connections_do_not_delay_a_new_client(gantry, port):
 
 
 def test_partial_request_head_does_not_pin_the_worker(gantry, port):
-    """A client that sends half a request head is still the I/O thread's business."""
+    """A client that sends half a request head is parked, not waited for by a thread."""
     start_http(gantry, port, "--processes", "1")
     with HttpConn(port) as slow:
         slow.send(b"GET /echo/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")

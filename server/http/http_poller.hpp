@@ -1,0 +1,83 @@
+// Where a worker with HTTP listeners gets its work: one epoll set holds the listeners and
+// every idle keep-alive connection, and whichever request thread is free waits on it (a
+// leader/follower pool, no I/O thread). A connection joins the FIFO of ready work only when
+// it has a request to serve, so a request thread never waits on an idle client, and a new
+// client is never stuck behind busy keep-alive ones. With one thread a keep-alive request
+// costs four system calls: epoll_wait, recv, sendmsg and the epoll_ctl that re-arms it.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "server/http/http_connection.hpp"
+#include "server/net/listener.hpp"
+
+namespace gantry::server {
+
+// One unit of work: an HTTP connection with a request coming, or a fresh uwsgi connection.
+struct work_item {
+    std::unique_ptr<http_connection> http;
+    int uwsgi_fd = -1;
+    sockaddr_storage peer{};  // of a uwsgi connection, for its log lines
+
+    bool empty() const noexcept { return !http && uwsgi_fd < 0; }
+};
+
+class http_poller {
+public:
+    // Watches every listener: HTTP connections are served as soon as they are accepted (their
+    // request is normally there already), uwsgi ones (a worker may serve both) likewise.
+    http_poller(std::span<const listener> listeners, const http_settings& settings,
+                int keepalive_timeout);
+    ~http_poller();
+    http_poller(const http_poller&) = delete;
+    http_poller& operator=(const http_poller&) = delete;
+
+    // Blocks until there is work, waiting on the epoll set itself when no other thread does.
+    // After stop(), what is ready is still handed out, then an empty item.
+    work_item next();
+
+    // The connection waits for its next request; it is closed after the keep-alive timeout
+    // (checked once a second) if none comes.
+    void park(std::unique_ptr<http_connection> connection);
+
+    // Its next request is already in its buffer (pipelined): to the back of the line.
+    void requeue(work_item item);
+
+    // From the worker's signal thread: stop accepting, close the idle connections, and let
+    // next() drain what is ready.
+    void stop();
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    void poll(std::unique_lock<std::mutex>& lock);
+    void accept_one(const listener& from);
+    void close_idle(clock::time_point now);
+    bool watch(int fd, std::uint32_t events, std::uint64_t tag);
+
+    std::span<const listener> listeners_;
+    http_settings settings_;
+    clock::duration keepalive_timeout_;
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;  // an eventfd: stop() wakes the thread in epoll_wait
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable idle_threads_;
+    std::deque<work_item> ready_;
+    bool polling_ = false;  // a thread is in epoll_wait (or handling what it returned)
+    bool stopping_ = false;
+    // Parked connections by descriptor, and since when; null where none is parked.
+    std::vector<std::unique_ptr<http_connection>> parked_;
+    std::vector<clock::time_point> parked_since_;
+    clock::time_point next_sweep_;
+};
+
+}  // namespace gantry::server
