@@ -124,6 +124,22 @@ def test_partial_request_head_does_not_pin_the_worker(gantry, port):
     assert (resp.status, resp.body) == (200, b"GET /echo/slow 0")
 
 
+def test_request_threads_take_turns_on_keepalive_connections(gantry, port):
+    """With --threads, whichever thread is free waits for the next request: three requests
+    that can only finish together are served at once, and their connections, parked again,
+    keep being served by any thread."""
+    start_http(gantry, port, "--processes", "1", "--threads", "3")
+    with contextlib.ExitStack() as stack:
+        conns = [stack.enter_context(HttpConn(port, timeout=10)) for _ in range(3)]
+        for _ in range(2):
+            for c in conns:
+                c.send(build_request("GET", "/meet"))
+            replies = [c.read_response() for c in conns]
+            assert [(r.status, r.body) for r in replies] == [(200, b"met")] * 3
+        for c in conns:
+            assert served_by(c.request("GET", "/"))[1] == c.local_port
+
+
 # -- writes and reads on a busy connection -------------------------------------------
 
 

@@ -10,17 +10,20 @@
 /list       a list with no Content-Length (gantry may compute one).
 /big        8 MiB in 64 KiB pieces, with a Content-Length (for a slow reader).
 /calls      how many requests reached /upload in this worker (for --limit-post).
+/meet       waits (up to 5 s) until 3 requests are in it at once: "met" or a 503.
 """
 
 import hashlib
 import json
 import os
+import threading
 
 CALLS = {"upload": 0}
 GEN_PIECES = [b"alpha,", b"", b"beta,", b"gamma" * 1000, b",end\n"]
 LIST_PIECES = [b"one,", b"two,", b"three\n"]
 BIG_PIECE = bytes(range(256)) * 256  # 64 KiB
 BIG_PIECES = 128  # 8 MiB
+MEETING = threading.Barrier(3)
 
 
 def reply(start_response, payload: bytes, content_type="text/plain"):
@@ -71,6 +74,14 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(len(BIG_PIECE) * BIG_PIECES))])
         return (BIG_PIECE for _ in range(BIG_PIECES))
+    if path == "/meet":
+        try:
+            MEETING.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            MEETING.reset()
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
+            return [b""]
+        return reply(start_response, b"met")
     if path == "/calls":
         return reply_json(start_response, CALLS)
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
