@@ -1,52 +1,16 @@
 #include "embed/environ_builder.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace py = pybind11;
 
 namespace gantry::embed {
 namespace {
 
-// What nginx's stock uwsgi_params sends, and the request headers most browsers send.
-constexpr std::string_view common_keys[] = {
-    "QUERY_STRING",
-    "REQUEST_METHOD",
-    "CONTENT_TYPE",
-    "CONTENT_LENGTH",
-    "REQUEST_URI",
-    "PATH_INFO",
-    "DOCUMENT_ROOT",
-    "SERVER_PROTOCOL",
-    "REQUEST_SCHEME",
-    "HTTPS",
-    "REMOTE_ADDR",
-    "REMOTE_PORT",
-    "SERVER_PORT",
-    "SERVER_NAME",
-    "SCRIPT_NAME",
-    "UWSGI_SCHEME",
-    "HTTP_HOST",
-    "HTTP_USER_AGENT",
-    "HTTP_ACCEPT",
-    "HTTP_ACCEPT_ENCODING",
-    "HTTP_ACCEPT_LANGUAGE",
-    "HTTP_CONNECTION",
-    "HTTP_COOKIE",
-    "HTTP_REFERER",
-    "HTTP_CACHE_CONTROL",
-    "HTTP_ORIGIN",
-    "HTTP_AUTHORIZATION",
-    "HTTP_X_FORWARDED_FOR",
-    "HTTP_X_FORWARDED_PROTO",
-    "HTTP_X_REAL_IP",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_NONE_MATCH",
-    "HTTP_PRAGMA",
-    "HTTP_UPGRADE_INSECURE_REQUESTS",
-    "HTTP_SEC_FETCH_DEST",
-    "HTTP_SEC_FETCH_MODE",
-    "HTTP_SEC_FETCH_SITE",
-};
+// Room for the template's entries and the vars of a request with a good few headers, so
+// that filling a copy never resizes it (CPython keeps the size when it copies a dict).
+constexpr Py_ssize_t environ_room = 40;
 
 py::object interned(std::string_view s) {
     PyObject* o = PyUnicode_InternFromString(std::string(s).c_str());
@@ -57,39 +21,42 @@ py::object interned(std::string_view s) {
 }
 
 py::object latin1(std::string_view s) {
-    PyObject* o = PyUnicode_DecodeLatin1(s.data(), static_cast<py::ssize_t>(s.size()), nullptr);
+    PyObject* o = latin1_str(s);
     if (o == nullptr) {
         throw py::error_already_set();
     }
     return py::reinterpret_steal<py::object>(o);
 }
 
-// PEP 3333 forbids HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH (nginx forwards them anyway);
-// CONTENT_TYPE and CONTENT_LENGTH are left out when the request has none.
-bool skipped(const protocol::var& v) {
-    if (v.key == "HTTP_CONTENT_TYPE" || v.key == "HTTP_CONTENT_LENGTH") {
-        return true;
+void set_item(PyObject* dict, PyObject* key, PyObject* value) {
+    if (PyDict_SetItem(dict, key, value) != 0) {
+        throw py::error_already_set();
     }
-    return v.value.empty() && (v.key == "CONTENT_TYPE" || v.key == "CONTENT_LENGTH");
 }
 
-bool is_https(const protocol::request_head& head) {
-    const auto https = head.find("HTTPS");
-    if (https && (*https == "on" || *https == "1")) {
-        return true;
+// The vars that tell whether the request came over TLS, as they go by; the last one wins.
+struct scheme_vars {
+    std::optional<std::string_view> https;
+    std::optional<std::string_view> uwsgi_scheme;
+    std::optional<std::string_view> request_scheme;
+
+    bool is_https() const {
+        if (https && (*https == "on" || *https == "1")) {
+            return true;
+        }
+        if (uwsgi_scheme) {
+            return *uwsgi_scheme == "https";
+        }
+        return request_scheme == std::optional<std::string_view>("https");
     }
-    const auto scheme = head.find("UWSGI_SCHEME");
-    if (scheme) {
-        return *scheme == "https";
-    }
-    return head.find("REQUEST_SCHEME") == std::optional<std::string_view>("https");
-}
+};
 
 }  // namespace
 
-environ_builder::environ_builder(const environ_settings& settings) {
-    for (std::string_view key : common_keys) {
-        keys_.emplace(std::string(key), interned(key));
+environ_builder::environ_builder(const environ_settings& settings)
+    : template_(py::reinterpret_steal<py::dict>(_PyDict_NewPresized(environ_room))) {
+    if (!template_) {
+        throw py::error_already_set();
     }
     wsgi_input_ = interned("wsgi.input");
     wsgi_url_scheme_ = interned("wsgi.url_scheme");
@@ -103,42 +70,65 @@ environ_builder::environ_builder(const environ_settings& settings) {
     // The body is framed by CONTENT_LENGTH: reading past it gives b"", never a hang.
     template_[interned("wsgi.input_terminated")] = py::bool_(true);
     template_[interned("wsgi.file_wrapper")] = py::module_::import("gantry").attr("FileWrapper");
-    script_name_ = keys_.find("SCRIPT_NAME")->second;
-    path_info_ = keys_.find("PATH_INFO")->second;
+    script_name_ = py::reinterpret_borrow<py::object>(keys_.find("SCRIPT_NAME")->key);
+    path_info_ = py::reinterpret_borrow<py::object>(keys_.find("PATH_INFO")->key);
     // nginx's uwsgi_params sends no SCRIPT_NAME; PEP 3333 wants one (empty: app at the root).
     template_[script_name_] = interned("");
 }
 
-py::object environ_builder::key_for(std::string_view name) const {
-    const auto it = keys_.find(name);
-    return it != keys_.end() ? it->second : latin1(name);
-}
-
 py::dict environ_builder::build(const protocol::request_head& head, py::handle input,
-                                std::string_view mount) const {
+                                std::string_view mount) {
     auto environ = py::reinterpret_steal<py::dict>(PyDict_Copy(template_.ptr()));
     if (!environ) {
         throw py::error_already_set();
     }
-    for (const protocol::var& v : head.vars) {
-        if (skipped(v)) {
-            continue;
+    scheme_vars scheme;
+    for (std::size_t i = 0; i < head.vars.size(); ++i) {
+        const protocol::var& v = head.vars[i];
+        environ_keys::entry* e = keys_.find(v.key, i);
+        switch (e != nullptr ? e->role : var_role::plain) {
+            case var_role::never:
+                continue;
+            case var_role::if_not_empty:
+                if (v.value.empty()) {
+                    continue;
+                }
+                break;
+            case var_role::https:
+                scheme.https = v.value;
+                break;
+            case var_role::uwsgi_scheme:
+                scheme.uwsgi_scheme = v.value;
+                break;
+            case var_role::request_scheme:
+                scheme.request_scheme = v.value;
+                break;
+            case var_role::plain:
+                break;
         }
         // Later duplicates overwrite earlier ones: the last one wins, as with nginx 1.22.
-        if (PyDict_SetItem(environ.ptr(), key_for(v.key).ptr(), latin1(v.value).ptr()) != 0) {
-            throw py::error_already_set();
+        if (e != nullptr) {
+            PyObject* value = environ_keys::value(*e, v.value);
+            if (value == nullptr) {
+                throw py::error_already_set();
+            }
+            const auto owned = py::reinterpret_steal<py::object>(value);
+            set_item(environ.ptr(), e->key, value);
+        } else {
+            set_item(environ.ptr(), latin1(v.key).ptr(), latin1(v.value).ptr());
         }
     }
-    if (is_https(head)) {
-        environ[wsgi_url_scheme_] = https_;
+    if (scheme.is_https()) {
+        set_item(environ.ptr(), wsgi_url_scheme_.ptr(), https_.ptr());
     }
     if (!mount.empty()) {
         const std::string_view path = head.find("PATH_INFO").value_or("");
         const std::string_view front = head.find("SCRIPT_NAME").value_or("");
-        environ[script_name_] = latin1(std::string(front).append(mount));
-        environ[path_info_] = latin1(path.substr(std::min(mount.size(), path.size())));
+        set_item(environ.ptr(), script_name_.ptr(), latin1(std::string(front).append(mount)).ptr());
+        set_item(environ.ptr(), path_info_.ptr(),
+                 latin1(path.substr(std::min(mount.size(), path.size()))).ptr());
     }
-    environ[wsgi_input_] = input;
+    set_item(environ.ptr(), wsgi_input_.ptr(), input.ptr());
     return environ;
 }
 

@@ -1,14 +1,14 @@
 // Builds the PEP 3333 environ of each request: a copy of a template dict holding the
-// per-process constants, plus the request's vars. Keys a front usually sends are created
-// and interned once, so a request allocates only its values.
+// per-process constants, sized for a request's vars, plus the request's vars. Keys are
+// created and interned once (embed/environ_keys.hpp), so a request allocates only the
+// values that differ from the last request's.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
-#include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include "embed/environ_keys.hpp"
 #include "protocol/request_head.hpp"
 
 namespace gantry::embed {
@@ -26,19 +26,11 @@ public:
     // the application chosen for the request ("" at the root): it moves from the start of
     // PATH_INFO to the end of SCRIPT_NAME. Needs the GIL.
     pybind11::dict build(const protocol::request_head& head, pybind11::handle input,
-                         std::string_view mount) const;
+                         std::string_view mount);
 
 private:
-    struct view_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    pybind11::object key_for(std::string_view name) const;
-
+    environ_keys keys_;
     pybind11::dict template_;
-    std::unordered_map<std::string, pybind11::object, view_hash, std::equal_to<>> keys_;
     pybind11::object wsgi_input_;
     pybind11::object wsgi_url_scheme_;
     pybind11::object https_;

@@ -13,8 +13,22 @@ namespace gantry::embed {
 namespace {
 
 constexpr std::size_t read_ahead = 64 * 1024;
+// Enough for every request thread of a worker; more would only hold memory.
+constexpr std::size_t max_spare = 64;
 
 }  // namespace
+
+void input_stream::reset(byte_source* source, std::optional<std::uint64_t> content_length) {
+    source_ = source;
+    remaining_ = content_length.value_or(UINT64_MAX);
+    length_known_ = content_length.has_value();
+    if (buf_.capacity() > 4 * read_ahead) {
+        std::string().swap(buf_);  // a long line once should not hold memory for good
+    }
+    buf_.clear();
+    pos_ = 0;
+    failure_.clear();
+}
 
 std::size_t input_stream::read_body(char* into, std::size_t n) {
     if (source_ == nullptr) {
@@ -148,6 +162,30 @@ py::list input_stream::readlines(py::ssize_t hint) {
         }
     }
     return lines;
+}
+
+input_object input_pool::acquire(byte_source* source, std::optional<std::uint64_t> content_length) {
+    if (spare_.capacity() == 0) {
+        spare_.reserve(max_spare);  // so that release() never allocates
+    }
+    if (spare_.empty()) {
+        input_object in;
+        in.object = py::cast(input_stream(source, content_length));
+        in.stream = &in.object.cast<input_stream&>();
+        return in;
+    }
+    input_object in = std::move(spare_.back());
+    spare_.pop_back();
+    in.stream->reset(source, content_length);
+    return in;
+}
+
+void input_pool::release(input_object&& input) noexcept {
+    input.stream->detach();
+    if (Py_REFCNT(input.object.ptr()) == 1 && spare_.size() < spare_.capacity()) {
+        spare_.push_back(std::move(input));
+    }
+    input.object = py::object();
 }
 
 void bind_input_stream(py::module_& m) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "embed/byte_io.hpp"
 
@@ -16,10 +17,12 @@ class input_stream {
 public:
     // `content_length` is empty when the body's end is only known when the source says so
     // (a chunked HTTP request): reads then stop at the source's end of stream.
-    input_stream(byte_source* source, std::optional<std::uint64_t> content_length)
-        : source_(source),
-          remaining_(content_length.value_or(UINT64_MAX)),
-          length_known_(content_length.has_value()) {}
+    input_stream(byte_source* source, std::optional<std::uint64_t> content_length) {
+        reset(source, content_length);
+    }
+
+    // Ready for another request's body, reusing the read-ahead buffer unless it grew large.
+    void reset(byte_source* source, std::optional<std::uint64_t> content_length);
 
     // PEP 3333 / io.RawIOBase semantics: a negative size (or none) reads to the end of the
     // body; at the end, b"".
@@ -46,12 +49,32 @@ private:
     // Appends the next piece of the body to the line buffer; false at the end of the body.
     bool fill();
 
-    byte_source* source_;
-    std::uint64_t remaining_;  // body bytes not yet taken from the source
-    bool length_known_;
+    byte_source* source_ = nullptr;
+    std::uint64_t remaining_ = 0;  // body bytes not yet taken from the source
+    bool length_known_ = false;
     std::string buf_;  // read ahead for readline(); consumed from pos_
     std::size_t pos_ = 0;
     std::string failure_;
+};
+
+// A wsgi.input object (gantry.Input) and the stream inside it.
+struct input_object {
+    pybind11::object object;
+    input_stream* stream = nullptr;
+};
+
+// wsgi.input objects, recycled from one request to the next when the application kept no
+// reference to them (through the environ, say); one it kept stays at the end of its body.
+class input_pool {
+public:
+    // A wsgi.input reading `content_length` bytes from `source`. Needs the GIL, as does
+    // everything here.
+    input_object acquire(byte_source* source, std::optional<std::uint64_t> content_length);
+    // The request is over: the stream reads nothing more.
+    void release(input_object&& input) noexcept;
+
+private:
+    std::vector<input_object> spare_;
 };
 
 void bind_input_stream(pybind11::module_& m);

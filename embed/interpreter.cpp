@@ -5,7 +5,7 @@
 #include "embed/app_api.hpp"
 #include "embed/input_stream.hpp"
 #include "embed/python_error.hpp"
-#include "embed/response_writer.hpp"
+#include "embed/start_response.hpp"
 
 namespace py = pybind11;
 
@@ -14,7 +14,7 @@ namespace py = pybind11;
 PYBIND11_EMBEDDED_MODULE(gantry, m) {
     m.doc() = "Gantry: the WSGI bridge's types and the API apps may call.";
     gantry::embed::bind_input_stream(m);
-    gantry::embed::bind_response_writer(m);
+    gantry::embed::define_start_response(m.ptr());
     gantry::embed::define_app_api(m);
 }
 

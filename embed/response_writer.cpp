@@ -30,20 +30,25 @@ std::string repr_of(py::handle o) {
     return py::repr(o).cast<std::string>();
 }
 
-// PEP 3333: status and headers are native strings holding only latin-1 code points.
-std::string_view latin1(py::handle s, const char* what, py::object& keep) {
-    if (!PyUnicode_Check(s.ptr())) {
-        raise(PyExc_TypeError,
-              fmt::format("{} must be str, not {}", what, Py_TYPE(s.ptr())->tp_name));
+// PEP 3333: status and headers are native strings holding only latin-1 code points. CPython
+// keeps such a string one byte per character, which is its latin-1 encoding: it is read in
+// place, with no bytes object made.
+std::string_view latin1(py::handle s, const char* what) {
+    PyObject* o = s.ptr();
+    if (!PyUnicode_Check(o)) {
+        raise(PyExc_TypeError, fmt::format("{} must be str, not {}", what, Py_TYPE(o)->tp_name));
     }
-    PyObject* encoded = PyUnicode_AsLatin1String(s.ptr());
-    if (encoded == nullptr) {
-        PyErr_Clear();
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(o) != 0) {
+        throw py::error_already_set();
+    }
+#endif
+    if (PyUnicode_KIND(o) != PyUnicode_1BYTE_KIND) {
         raise(PyExc_ValueError,
               fmt::format("{} must hold only latin-1 characters: {}", what, repr_of(s)));
     }
-    keep = py::reinterpret_steal<py::object>(encoded);
-    return {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+    return {reinterpret_cast<const char*>(PyUnicode_1BYTE_DATA(o)),
+            static_cast<std::size_t>(PyUnicode_GET_LENGTH(o))};
 }
 
 bool is_content_length(std::string_view name) {
@@ -60,6 +65,25 @@ std::optional<std::uint64_t> parse_length(std::string_view v) {
 }
 
 }  // namespace
+
+void response_writer::reset(byte_sink* sink, bool head_request, const response_framing& framing) {
+    sink_ = sink;
+    head_only_ = head_request;
+    delimit_ = framing.delimit;
+    keep_alive_ = framing.keep_alive;
+    chunked_ok_ = framing.chunked_ok;
+    chunked_ = false;
+    length_hint_.reset();
+    declared_length_.reset();
+    body_offered_ = 0;
+    headers_set_ = false;
+    headers_sent_ = false;
+    client_gone_ = false;
+    bytes_sent_ = 0;
+    // An empty status is refused, and leaves the head empty with no status code (as a new
+    // one), keeping its buffer.
+    static_cast<void>(head_.start({}, {}));
+}
 
 void response_writer::start(py::handle status, py::handle headers, py::handle exc_info) {
     if (!exc_info.is_none()) {
@@ -83,8 +107,7 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
     }
     headers_set_ = false;
     declared_length_.reset();
-    py::object keep;
-    const std::string_view status_text = latin1(status, "status", keep);
+    const std::string_view status_text = latin1(status, "status");
     if (head_.start(protocol_version, status_text)) {
         raise(PyExc_ValueError,
               fmt::format("invalid status {} (want e.g. \"200 OK\")", repr_of(status)));
@@ -94,19 +117,20 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
 }
 
 void response_writer::add_headers(py::handle headers) {
-    if (!PyList_Check(headers.ptr()) && !PyTuple_Check(headers.ptr())) {
-        raise(PyExc_TypeError, fmt::format("response_headers must be a list, not {}",
-                                           Py_TYPE(headers.ptr())->tp_name));
+    PyObject* list = headers.ptr();
+    if (!PyList_Check(list) && !PyTuple_Check(list)) {
+        raise(PyExc_TypeError,
+              fmt::format("response_headers must be a list, not {}", Py_TYPE(list)->tp_name));
     }
-    for (py::handle item : headers) {
-        if (!PyTuple_Check(item.ptr()) || PyTuple_GET_SIZE(item.ptr()) != 2) {
+    // By index: no Python code runs in this loop that could change the list's length.
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(list); ++i) {
+        PyObject* item = PySequence_Fast_GET_ITEM(list, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
             raise(PyExc_TypeError,
                   "each response header must be a (name, value) tuple, not " + repr_of(item));
         }
-        py::object keep_name;
-        py::object keep_value;
-        const auto name = latin1(PyTuple_GET_ITEM(item.ptr(), 0), "header name", keep_name);
-        const auto value = latin1(PyTuple_GET_ITEM(item.ptr(), 1), "header value", keep_value);
+        const auto name = latin1(PyTuple_GET_ITEM(item, 0), "header name");
+        const auto value = latin1(PyTuple_GET_ITEM(item, 1), "header value");
         if (head_.add(name, value)) {
             raise(PyExc_ValueError, "invalid response header " + repr_of(item) +
                                         " (names are tokens; values may not hold CR, LF or NUL)");
@@ -272,18 +296,6 @@ void response_writer::check(const std::error_code& ec) {
         client_gone_ = true;
         raise_os_error("client went away: " + ec.message());
     }
-}
-
-void bind_response_writer(py::module_& m) {
-    py::class_<response_writer>(m, "StartResponse", "start_response of PEP 3333")
-        .def(
-            "__call__",
-            [](py::object self, py::handle status, py::handle headers, py::handle exc_info) {
-                self.cast<response_writer&>().start(status, headers, exc_info);
-                return self.attr("write");
-            },
-            py::arg("status"), py::arg("response_headers"), py::arg("exc_info") = py::none())
-        .def("write", &response_writer::write, py::arg("data"));
 }
 
 }  // namespace gantry::embed

@@ -1,7 +1,7 @@
 // start_response and write() of PEP 3333: checks what the application sends, builds the
 // response head, and sends it with the first non-empty body chunk (one gather write). A
 // Content-Length the app declares is held to; a HEAD response carries no body.
-// Exposed to Python as gantry.StartResponse; one per request.
+// Python sees it through the callables of embed/start_response.hpp.
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -18,12 +18,9 @@ namespace gantry::embed {
 
 class response_writer {
 public:
-    response_writer(byte_sink* sink, bool head_request, const response_framing& framing)
-        : sink_(sink),
-          head_only_(head_request),
-          delimit_(framing.delimit),
-          keep_alive_(framing.keep_alive),
-          chunked_ok_(framing.chunked_ok) {}
+    // Ready for a new response to `sink`. The head's buffer is kept: a writer serves many
+    // requests, one at a time.
+    void reset(byte_sink* sink, bool head_request, const response_framing& framing);
 
     // start_response(status, response_headers, exc_info=None) -> write
     void start(pybind11::handle status, pybind11::handle headers, pybind11::handle exc_info);
@@ -59,11 +56,11 @@ private:
     void send(std::string_view head, std::string_view body);
     void check(const std::error_code& ec);
 
-    byte_sink* sink_;
-    bool head_only_;
-    bool delimit_;
-    bool keep_alive_;
-    bool chunked_ok_;
+    byte_sink* sink_ = nullptr;
+    bool head_only_ = false;
+    bool delimit_ = false;
+    bool keep_alive_ = false;
+    bool chunked_ok_ = false;
     bool chunked_ = false;
     std::optional<std::uint64_t> length_hint_;
     protocol::response_head head_;
@@ -74,7 +71,5 @@ private:
     bool client_gone_ = false;
     std::uint64_t bytes_sent_ = 0;
 };
-
-void bind_response_writer(pybind11::module_& m);
 
 }  // namespace gantry::embed

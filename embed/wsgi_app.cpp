@@ -10,6 +10,7 @@
 #include "embed/input_stream.hpp"
 #include "embed/python_error.hpp"
 #include "embed/response_writer.hpp"
+#include "embed/start_response.hpp"
 
 namespace py = pybind11;
 
@@ -97,6 +98,19 @@ bool serves(std::string_view prefix, std::string_view path) {
     return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
 }
 
+// Runs `f` when the scope ends, however it ends.
+template <typename F>
+class on_exit {
+public:
+    explicit on_exit(F f) : f_(std::move(f)) {}
+    ~on_exit() { f_(); }
+    on_exit(const on_exit&) = delete;
+    on_exit& operator=(const on_exit&) = delete;
+
+private:
+    F f_;
+};
+
 }  // namespace
 
 struct wsgi_app::impl {
@@ -113,6 +127,9 @@ struct wsgi_app::impl {
     }
 
     const mounted_app* find(const protocol::request_head& head) const {
+        if (apps.size() == 1 && apps[0].prefix.empty()) {
+            return &apps[0];  // the common case: one app at the root, whatever the path
+        }
         const std::string_view path = head.find("PATH_INFO").value_or("");
         for (const mounted_app& m : apps) {
             if (m.prefix.empty() || serves(m.prefix, path)) {
@@ -123,9 +140,14 @@ struct wsgi_app::impl {
     }
 
     void call(const mounted_app& m, const protocol::request_head& head, py::handle input,
-              py::handle start_response, response_writer& writer) const {
+              PyObject* start_response, response_writer& writer) {
         py::dict env = environ.build(head, input, m.prefix);
-        py::object result = m.app(env, start_response);
+        PyObject* args[] = {env.ptr(), start_response};
+        auto result = py::reinterpret_steal<py::object>(PyObject_Vectorcall(
+            m.app.ptr(), args, static_cast<std::size_t>(std::size(args)), nullptr));
+        if (!result) {
+            throw py::error_already_set();
+        }
         try {
             send_body(result, writer, file_wrapper);
             writer.finish();
@@ -143,6 +165,8 @@ struct wsgi_app::impl {
     std::vector<mounted_app> apps;
     environ_builder environ;
     py::object file_wrapper;
+    start_response_pool start_responses;
+    input_pool inputs;
 };
 
 wsgi_app::wsgi_app(const std::vector<app_mount>& mounts, const wsgi_settings& settings) {
@@ -169,13 +193,15 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
     }
     py::gil_scoped_acquire gil;
     const auto length = head.chunked ? std::nullopt : std::optional(head.content_length);
-    py::object input = py::cast(input_stream(&body, length));
-    py::object start_response =
-        py::cast(response_writer(&out, head.find("REQUEST_METHOD") == "HEAD", framing));
-    auto& writer = start_response.cast<response_writer&>();
-    auto& reader = input.cast<input_stream&>();
+    PyObject* const start_response =
+        impl_->start_responses.acquire(&out, head.find("REQUEST_METHOD") == "HEAD", framing);
+    const on_exit release_start_response([&] { impl_->start_responses.release(start_response); });
+    input_object input = impl_->inputs.acquire(&body, length);
+    const on_exit release_input([&] { impl_->inputs.release(std::move(input)); });
+    response_writer& writer = start_response_pool::writer_of(start_response);
+    input_stream& reader = *input.stream;
     try {
-        impl_->call(*target, head, input, start_response, writer);
+        impl_->call(*target, head, input.object, start_response, writer);
     } catch (py::error_already_set& e) {
         // The client's doing, not the app's: no traceback, and no 500 to a stalled client.
         if (!reader.failure().empty()) {
@@ -205,8 +231,6 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
     r.status = writer.status();
     r.bytes_sent = writer.bytes_sent();
     r.keep_alive = r.result == outcome::ok && writer.keep_alive();
-    reader.detach();
-    writer.detach();
     return r;
 }
 
