@@ -1,5 +1,7 @@
 #include "protocol/response_head.hpp"
 
+#include <array>
+
 #include "protocol/errc.hpp"
 
 namespace gantry::protocol {
@@ -10,12 +12,21 @@ bool is_digit(char c) noexcept {
 }
 
 // RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-bool is_tchar(char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) {
-        return true;
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. A table, because every header name of every
+// response goes through it.
+constexpr std::array<bool, 256> tchar_table = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) {
+        t[static_cast<unsigned char>(c)] = true;
+    }
+    return t;
+}();
+
+bool is_tchar(char c) noexcept {
+    return tchar_table[static_cast<unsigned char>(c)];
 }
 
 }  // namespace
@@ -45,7 +56,12 @@ bool response_head::valid_name(std::string_view name) noexcept {
 }
 
 bool response_head::valid_value(std::string_view value) noexcept {
-    return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+    for (char c : value) {  // find_first_of would scan the value once per character sought
+        if (c == '\r' || c == '\n' || c == '\0') {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::error_code response_head::start(std::string_view protocol, std::string_view status) {

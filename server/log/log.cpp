@@ -105,8 +105,12 @@ void write(level l, std::string_view message) noexcept {
     }
 }
 
+bool requests_enabled() noexcept {
+    return current.requests && enabled(level::info);
+}
+
 void request(const request_line& r) noexcept {
-    if (!current.requests || !enabled(level::info)) {
+    if (!requests_enabled()) {
         return;
     }
     try {

@@ -34,6 +34,8 @@ struct request_line {
     double millis;
 };
 void request(const request_line& r) noexcept;
+// Whether request() writes anything: lets the hot path skip gathering its fields.
+bool requests_enabled() noexcept;
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {

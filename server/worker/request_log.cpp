@@ -11,6 +11,9 @@ std::string_view var_or_dash(const protocol::request_head& head, std::string_vie
 
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
                  double millis) {
+    if (r.result == embed::outcome::ok && r.warning.empty() && !log::requests_enabled()) {
+        return;  // the common case with --disable-logging: nothing to look up
+    }
     const auto method = var_or_dash(head, "REQUEST_METHOD");
     const auto uri = var_or_dash(head, "REQUEST_URI");
     switch (r.result) {
