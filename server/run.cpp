@@ -55,6 +55,9 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
     std::vector<listener> out;
     out.reserve(o.sockets.size() + o.http_sockets.size());
     const int backlog = listen_backlog(o.listen);
+    // A cheap master wakes its pool on a pending connection, which a deferred accept would
+    // hide until the client's first bytes; a pool that sleeps is not where CPU is saved.
+    const bool defer = !o.cheap && o.idle == 0;
     const auto open = [&](const std::string& text, listener::protocol speaks) {
         const listen_address address = parse_listen_address(
             text, speaks == listener::protocol::http ? "--http-socket" : "--socket");
@@ -66,7 +69,7 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
                 }
             }
         }
-        out.emplace_back(address, speaks, backlog, o.socket_timeout, o.chmod_socket);
+        out.emplace_back(address, speaks, backlog, o.socket_timeout, o.chmod_socket, defer);
     };
     for (const std::string& s : o.sockets) {
         open(s, listener::protocol::uwsgi);
@@ -226,10 +229,9 @@ int run(const options& o, const std::vector<std::string>& argv) {
         setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
     }
     embed::interpreter python(python_config(o));
-    embed::set_process_info({.worker_id = 0,
-                             .master_pid = getpid(),
-                             .numproc = o.processes,
-                             .options = option_values(o)});
+    const auto values = option_values(o);  // once: a worker would format them all again
+    embed::set_process_info(
+        {.worker_id = 0, .master_pid = getpid(), .numproc = o.processes, .options = values});
     std::unique_ptr<embed::wsgi_app> app =
         o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
     std::optional<scoreboard> board;
@@ -264,7 +266,7 @@ int run(const options& o, const std::vector<std::string>& argv) {
             embed::set_process_info({.worker_id = p.id,
                                      .master_pid = getppid(),
                                      .numproc = o.processes,
-                                     .options = option_values(o)});
+                                     .options = values});
             if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
                 log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
             }

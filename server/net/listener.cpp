@@ -95,7 +95,7 @@ int bind_unix(const listen_address& a, int mode) {
 }  // namespace
 
 listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
-                   int unix_mode)
+                   int unix_mode, bool defer)
     : address_(address), speaks_(speaks) {
     fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_)
                                                      : bind_unix(address_, unix_mode);
@@ -106,6 +106,9 @@ listener::listener(const listen_address& address, protocol speaks, int backlog, 
         fail(address_, "cannot listen", err);
     }
     set_io_timeout(fd_, io_timeout);
+    if (defer && address_.type == listen_address::kind::tcp) {
+        defer_accept(fd_, io_timeout);
+    }
 }
 
 listener::listener(const listen_address& address, protocol speaks, int inherited_fd)

@@ -14,9 +14,11 @@ public:
     enum class protocol { uwsgi, http };
 
     // Binds and listens; throws std::runtime_error naming the address and the cause.
-    // `io_timeout` seconds become the read/write timeout every accepted connection inherits.
+    // `io_timeout` seconds become the read/write timeout every accepted connection inherits
+    // and, with `defer_accept`, how long a TCP connection may wait for its first bytes
+    // before accept() sees it (see socket_options.hpp).
     listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
-             int unix_mode);
+             int unix_mode, bool defer_accept);
     // Takes over `fd`, a listener bound by the master this process replaced (a reload).
     listener(const listen_address& address, protocol speaks, int inherited_fd);
     ~listener();

@@ -1,5 +1,7 @@
 #include "server/net/socket_options.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <sys/time.h>
@@ -13,6 +15,10 @@ void set_io_timeout(int fd, int seconds) noexcept {
     const timeval tv{.tv_sec = seconds, .tv_usec = 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+void defer_accept(int fd, int seconds) noexcept {
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
 }
 
 // Closing with unread request bytes makes the kernel send a reset, which can destroy the
