@@ -64,7 +64,7 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
         if (inherited != nullptr) {
             for (const auto& [name, fd] : inherited->listeners) {
                 if (name == text) {
-                    out.emplace_back(address, speaks, fd);
+                    out.emplace_back(address, speaks, fd).configure(o.socket_timeout, defer);
                     return;
                 }
             }

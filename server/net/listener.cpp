@@ -105,9 +105,13 @@ listener::listener(const listen_address& address, protocol speaks, int backlog, 
         fd_ = -1;
         fail(address_, "cannot listen", err);
     }
+    configure(io_timeout, defer);
+}
+
+void listener::configure(int io_timeout, bool defer) noexcept {
     set_io_timeout(fd_, io_timeout);
-    if (defer && address_.type == listen_address::kind::tcp) {
-        defer_accept(fd_, io_timeout);
+    if (address_.type == listen_address::kind::tcp) {
+        defer_accept(fd_, defer ? io_timeout : 0);  // 0 clears what a replaced master set
     }
 }
 

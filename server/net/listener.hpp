@@ -19,12 +19,16 @@ public:
     // before accept() sees it (see socket_options.hpp).
     listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
              int unix_mode, bool defer_accept);
-    // Takes over `fd`, a listener bound by the master this process replaced (a reload).
+    // Takes over `fd`, a listener bound by the master this process replaced (a reload);
+    // configure() then applies this configuration's timeouts to it.
     listener(const listen_address& address, protocol speaks, int inherited_fd);
     ~listener();
     listener(listener&& other) noexcept;
     listener& operator=(listener&&) = delete;
     listener(const listener&) = delete;
+
+    // The socket options accepted connections inherit, as the constructor sets them.
+    void configure(int io_timeout, bool defer_accept) noexcept;
 
     int fd() const noexcept { return fd_; }
     protocol speaks() const noexcept { return speaks_; }
