@@ -27,6 +27,16 @@ public:
     // Sends `count` bytes of the open file `fd` from `offset` (sendfile() where it can).
     virtual void send_file(int fd, std::uint64_t offset, std::uint64_t count,
                            std::error_code& ec) = 0;
+    // Writes the response's last bytes. A sink whose connection ends with the response may
+    // hold the tail back until response_complete(), so that it leaves with the end of the
+    // stream (one TCP segment carrying the data and the FIN instead of two).
+    virtual void write_last(std::span<const std::span<const std::byte>> buffers,
+                            std::error_code& ec) {
+        write(buffers, ec);
+    }
+    // The whole response was handed over. Called before the application's close() runs
+    // (which may take a while: Django's request_finished handlers), so nothing waits on it.
+    virtual void response_complete() noexcept {}
 };
 
 }  // namespace gantry::embed

@@ -162,7 +162,7 @@ std::uint64_t response_writer::allowed(std::uint64_t size) noexcept {
     return before >= *declared_length_ ? 0 : std::min(size, *declared_length_ - before);
 }
 
-void response_writer::write(py::handle chunk) {
+void response_writer::write(py::handle chunk, bool last) {
     if (!PyBytes_Check(chunk.ptr())) {
         raise(PyExc_TypeError, fmt::format("response body chunks must be bytes, not {}",
                                            Py_TYPE(chunk.ptr())->tp_name));
@@ -176,7 +176,7 @@ void response_writer::write(py::handle chunk) {
     if (body.empty() && headers_sent_) {
         return;
     }
-    send(headers_sent_ ? std::string_view() : final_head(length_hint_), body);
+    send(headers_sent_ ? std::string_view() : final_head(length_hint_), body, last);
 }
 
 void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t count) {
@@ -214,10 +214,13 @@ void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t cou
 void response_writer::finish() {
     require_started();
     if (!headers_sent_) {
-        send(final_head(0), {});
+        send(final_head(0), {}, true);
     } else if (chunked_) {
         chunked_ = false;  // the terminator is not itself framed
-        send("0\r\n\r\n", {});
+        send("0\r\n\r\n", {}, true);
+    }
+    if (sink_ != nullptr) {
+        sink_->response_complete();
     }
 }
 
@@ -266,7 +269,7 @@ std::string response_writer::length_mismatch() const {
                        body_offered_, *declared_length_);
 }
 
-void response_writer::send(std::string_view head, std::string_view body) {
+void response_writer::send(std::string_view head, std::string_view body, bool last) {
     if (sink_ == nullptr) {
         raise_os_error("write() called after the request ended");
     }
@@ -284,7 +287,11 @@ void response_writer::send(std::string_view head, std::string_view body) {
     std::error_code ec;
     {
         py::gil_scoped_release nogil;
-        sink_->write(parts, ec);
+        if (last) {
+            sink_->write_last(parts, ec);
+        } else {
+            sink_->write(parts, ec);
+        }
     }
     headers_sent_ = true;
     check(ec);

@@ -25,13 +25,15 @@ public:
     // start_response(status, response_headers, exc_info=None) -> write
     void start(pybind11::handle status, pybind11::handle headers, pybind11::handle exc_info);
     // Sends one body chunk (a bytes object); the head goes out with the first non-empty one.
-    void write(pybind11::handle chunk);
+    // `last`: no other chunk follows (the app returned a list and this is its last item).
+    void write(pybind11::handle chunk, bool last = false);
     // Sends `count` bytes of file `fd` from `offset` as body (wsgi.file_wrapper's fast path).
     void write_file(int fd, std::uint64_t offset, std::uint64_t count);
     // The body will be exactly `total` bytes (the app returned a list): lets an HTTP
     // response carry a Content-Length instead of being chunked.
     void expect_total(std::uint64_t total) noexcept { length_hint_ = total; }
-    // The body is complete: sends the head if no chunk carried it, and the last chunk.
+    // The body is complete: sends the head if no chunk carried it, and the last chunk,
+    // then tells the sink the response is complete.
     void finish();
     // Answers 500 when the application failed before anything was sent.
     void send_internal_error();
@@ -53,7 +55,7 @@ private:
     std::uint64_t allowed(std::uint64_t size) noexcept;
     // The head as it goes out: for an HTTP client, with what delimits the body added.
     std::string_view final_head(std::optional<std::uint64_t> known_total);
-    void send(std::string_view head, std::string_view body);
+    void send(std::string_view head, std::string_view body, bool last = false);
     void check(const std::error_code& ec);
 
     byte_sink* sink_ = nullptr;

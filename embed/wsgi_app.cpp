@@ -67,7 +67,7 @@ void send_body(py::handle result, response_writer& writer, py::handle file_wrapp
         }
         writer.expect_total(total);
         for (py::ssize_t i = 0; i < count; ++i) {
-            writer.write(PySequence_Fast_GET_ITEM(result.ptr(), i));
+            writer.write(PySequence_Fast_GET_ITEM(result.ptr(), i), i == count - 1);
         }
         return;
     }

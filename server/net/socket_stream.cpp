@@ -3,6 +3,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,6 +45,32 @@ std::size_t socket_stream::read_some(std::span<std::byte> into, std::error_code&
 
 void socket_stream::write(std::span<const std::span<const std::byte>> buffers,
                           std::error_code& ec) {
+    send_all(buffers, 0, ec);
+}
+
+void socket_stream::write_last(std::span<const std::span<const std::byte>> buffers,
+                               std::error_code& ec) {
+    // MSG_MORE holds a tail shorter than a segment until response_complete() closes the
+    // socket, which sends it with the FIN.
+    send_all(buffers, ends_with_response_ ? MSG_MORE : 0, ec);
+}
+
+void socket_stream::response_complete() noexcept {
+    if (!ends_with_response_ || fd_ < 0) {
+        return;
+    }
+    if (bytes_read_ < body_length_) {
+        // Closing with unread bytes would reset the connection: only end the sending side
+        // (which flushes the held tail); the caller drains the rest and closes.
+        shutdown(fd_, SHUT_WR);
+        return;
+    }
+    close(fd_);
+    fd_ = -1;  // an app reading or writing from its close() gets EBADF, never a reused fd
+}
+
+void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers, int flags,
+                             std::error_code& ec) {
     constexpr std::size_t max_parts = 8;  // the bridge sends head + one chunk at a time
     if (buffers.size() > max_parts) {
         ec = std::make_error_code(std::errc::argument_list_too_long);
@@ -61,7 +88,7 @@ void socket_stream::write(std::span<const std::span<const std::byte>> buffers,
     msg.msg_iovlen = count;
     while (msg.msg_iovlen > 0) {
         // MSG_NOSIGNAL: a client that went away is an error code here, never a SIGPIPE.
-        ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL | flags);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

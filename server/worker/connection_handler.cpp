@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -71,20 +72,26 @@ void connection_handler::serve(int fd, lazy_peer peer) {
     const auto start = std::chrono::steady_clock::now();
     const std::size_t have = read_head(fd, peer);
     if (have == 0) {
+        close(fd);
         return;
     }
     if (limit_post_ != 0 && parser_.head().content_length > limit_post_) {
         refuse_body(fd, peer);
+        close(fd);
         return;
     }
+    const std::uint64_t body = parser_.head().content_length;
     socket_stream stream(fd, std::span(buffer_.data() + head_size_, have - head_size_));
+    stream.end_with_response(body);
     tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
     tracker_.end(r);
-    // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
-    const std::uint64_t body = parser_.head().content_length;
-    if (stream.bytes_read() < body) {
-        drain_before_close(fd, body - stream.bytes_read(), drain_seconds_);
+    if (!stream.closed()) {
+        // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
+        if (stream.bytes_read() < body) {
+            drain_before_close(fd, body - stream.bytes_read(), drain_seconds_);
+        }
+        close(fd);
     }
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(worker_id_, parser_.head(), r, took.count());

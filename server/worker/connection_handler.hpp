@@ -21,7 +21,7 @@ public:
     connection_handler(const worker_settings& settings, embed::wsgi_app& app,
                        request_tracker tracker);
 
-    // Serves the request on `fd` (the caller closes it). `peer` names the client in logs.
+    // Serves the request on `fd` and closes it. `peer` names the client in logs.
     void serve(int fd, lazy_peer peer);
 
 private:

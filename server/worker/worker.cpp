@@ -41,7 +41,6 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
             set_io_timeout(fd, settings.socket_timeout);
         }
         handler.serve(fd, lazy_peer{&peer});
-        close(fd);
     }
 }
 
@@ -56,7 +55,6 @@ void serve_polled(const worker_settings& settings, http_poller& poller, embed::w
         }
         if (!item.http) {
             uwsgi.serve(item.uwsgi_fd, lazy_peer{&item.peer});
-            close(item.uwsgi_fd);
             continue;
         }
         switch (item.http->serve_one(app, tracker)) {

@@ -1,6 +1,6 @@
 """How the uwsgi listeners hand connections to workers: TCP_DEFER_ACCEPT (a worker only
 takes a connection once its request is there); responses of any size and streams arrive
-whole and on time."""
+whole and on time; a response ends for the front before the app's close() runs."""
 
 import os
 import socket
@@ -69,3 +69,25 @@ def test_a_silent_connection_does_not_hold_the_only_worker(gantry, port):
         took = time.monotonic() - started
     assert resp.status == 200
     assert took < 2, f"the request waited {took:.1f} s behind a silent connection"
+
+
+def test_the_response_ends_before_the_apps_close_runs(gantry, port, tmp_path):
+    # The front sees the end of the response (EOF) while close() is still waiting; close()
+    # is still called, and the worker serves on afterwards.
+    g = gantry.start(*uwsgi_args(f"127.0.0.1:{port}", "--processes", "1"))
+    packet = uwsgi_client.encode_packet(
+        uwsgi_client.nginx_vars(path="/slow-close", query=str(tmp_path)))
+    with uwsgi_client.connect(g.address, timeout=10) as sock:
+        sock.sendall(packet)
+        raw = b""
+        while chunk := sock.recv(65536):  # would time out while close() waits
+            raw += chunk
+    resp = uwsgi_client.parse_response(raw)
+    assert (resp.status, resp.body) == (200, b"done")
+    assert not (tmp_path / "closed").exists()
+    (tmp_path / "release").touch()
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "closed").exists():
+        assert time.monotonic() < deadline, "close() was never called"
+        time.sleep(0.01)
+    assert g.request("GET", "/", query="14").status == 200
