@@ -164,8 +164,11 @@ std::error_code http_head_builder::check_host(http_host& server) const {
 void http_head_builder::add_header_vars() {
     order_.resize(headers_.size());
     std::iota(order_.begin(), order_.end(), std::size_t{0});
-    std::stable_sort(order_.begin(), order_.end(), [this](std::size_t a, std::size_t b) {
-        return headers_[a].key < headers_[b].key;
+    // Equal names stay in arrival order through the index, as a stable sort would keep them,
+    // without the buffer std::stable_sort allocates on every call.
+    std::sort(order_.begin(), order_.end(), [this](std::size_t a, std::size_t b) {
+        const int c = headers_[a].key.compare(headers_[b].key);
+        return c < 0 || (c == 0 && a < b);
     });
     joined_.clear();
     for (std::size_t i = 0; i < order_.size();) {

@@ -64,6 +64,13 @@ bool http_poller::watch(int fd, std::uint32_t events, std::uint64_t tag) {
     return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
+void http_poller::enqueue(work_item&& item) {
+    if (ready_.full()) {
+        ready_.set_capacity(ready_.capacity() * 2);
+    }
+    ready_.push_back(std::move(item));
+}
+
 work_item http_poller::next() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -116,7 +123,7 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock) {
         // A parked connection has its next request (or its end): EPOLLONESHOT has disarmed it.
         const auto fd = static_cast<std::size_t>(tag);
         if (fd < parked_.size() && parked_[fd]) {
-            ready_.push_back({.http = std::move(parked_[fd]), .uwsgi_fd = -1, .peer = {}});
+            enqueue({.http = std::move(parked_[fd]), .uwsgi_fd = -1, .peer = {}});
         }
     }
     const clock::time_point now = clock::now();
@@ -139,7 +146,7 @@ void http_poller::accept_one(const listener& from) {
         return;
     }
     if (from.speaks() == listener::protocol::uwsgi) {
-        ready_.push_back({.http = nullptr, .uwsgi_fd = fd, .peer = peer});
+        enqueue({.http = nullptr, .uwsgi_fd = fd, .peer = peer});
         return;
     }
     // Responses go out in one or two writes: Nagle would only add delay (a no-op on unix
@@ -148,10 +155,9 @@ void http_poller::accept_one(const listener& from) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     // Served at once: a client sends its request as soon as it is connected, and a head
     // that is not complete yet is parked by the request thread without waiting for it.
-    ready_.push_back(
-        {.http = std::make_unique<http_connection>(fd, peer_address_of(peer), settings_),
-         .uwsgi_fd = -1,
-         .peer = {}});
+    enqueue({.http = std::make_unique<http_connection>(fd, peer_address_of(peer), settings_),
+             .uwsgi_fd = -1,
+             .peer = {}});
 }
 
 void http_poller::close_idle(clock::time_point now) {
@@ -191,7 +197,7 @@ void http_poller::park(std::unique_ptr<http_connection> connection) {
 void http_poller::requeue(work_item item) {
     {
         const std::lock_guard lock(mutex_);
-        ready_.push_back(std::move(item));
+        enqueue(std::move(item));
     }
     idle_threads_.notify_one();
 }

@@ -10,11 +10,12 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
+
+#include <boost/circular_buffer.hpp>
 
 #include "server/http/http_connection.hpp"
 #include "server/net/listener.hpp"
@@ -58,6 +59,8 @@ public:
 private:
     using clock = std::chrono::steady_clock;
 
+    // Queues `item` for the next free thread; the caller holds the mutex.
+    void enqueue(work_item&& item);
     void poll(std::unique_lock<std::mutex>& lock);
     void accept_one(const listener& from);
     void close_idle(clock::time_point now);
@@ -71,7 +74,8 @@ private:
 
     std::mutex mutex_;  // guards everything below
     std::condition_variable idle_threads_;
-    std::deque<work_item> ready_;
+    // A ring that only grows: a deque would allocate a node every few requests.
+    boost::circular_buffer<work_item> ready_{16};
     bool polling_ = false;  // a thread is in epoll_wait (or handling what it returned)
     bool stopping_ = false;
     // Parked connections by descriptor, and since when; null where none is parked.
