@@ -1,6 +1,6 @@
 """Gantry side by side with uWSGI and gunicorn: `make bench`, or
 
-    /usr/bin/python3 bench/run.py [--duration 5] [--repeats 3] [--apps hello,flask] ...
+    /usr/bin/python3 bench/run.py [--duration 4] [--repeats 3] [--apps hello,flask] ...
 
 Installs the peers if missing (install-peers.sh), then measures, interleaving the servers
 and repeating every run; medians and gantry/uWSGI ratios go to bench/results/<time>.json
@@ -45,7 +45,9 @@ def plan(apps: list[str]) -> list[tuple[str, str, list[int]]]:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--duration", type=int, default=5, help="seconds per measured run (5)")
+    # 4 s: a 1-connection Django run still counts ~3,500 requests, and the whole of
+    # `make bench` (install, build, run) stays under 20 minutes on 2 cores.
+    p.add_argument("--duration", type=int, default=4, help="seconds per measured run (4)")
     p.add_argument("--repeats", type=int, default=3, help="repeats of every run (3)")
     p.add_argument("--warmup", type=int, default=1, help="seconds of load after start (1)")
     # 5 s: uWSGI's and gunicorn's workers unshare the preloaded app at their first full
