@@ -248,6 +248,16 @@ def _anomalies(results: dict) -> list[str]:
         worst = max(r.get("foreign_cpu_s", 0) for r in noisy)
         out.append(f"- {len(noisy)} of {len(results['load'])} load runs shared the machine with "
                    f"other work (a build seen, or > 0.5 s of foreign CPU; worst {worst:.1f} s).")
+    retried = [r for r in results["load"] if r.get("attempts", 1) > 1]
+    if retried:
+        out.append(f"- {len(retried)} of {len(results['load'])} load runs were run again because "
+                   "the hypervisor stole more than 3% of the machine's CPU time during them "
+                   "(the least disturbed attempt is kept).")
+    stolen = [r for r in results["load"] if r.get("steal_s", 0) > r.get("steal_limit_s", 1e9)]
+    if stolen:
+        worst = max(r["steal_s"] for r in stolen)
+        out.append(f"- {len(stolen)} load runs stayed disturbed after their retries "
+                   f"(worst {worst:.1f} s of CPU stolen): read their rows with care.")
     if results.get("gantry_rebuilt_during_run"):
         out.append("- build/gantry was rebuilt during the run: its figures mix two builds.")
     return out or ["- none"]

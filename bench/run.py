@@ -10,6 +10,7 @@ and to the table in bench/README.md. See bench/README.md for what is measured an
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import shutil
 import subprocess
@@ -28,6 +29,12 @@ from servers import SERVERS, gantry_fingerprint, supports, versions  # noqa: E40
 from servers import Instance  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
+# A load run during which the hypervisor took more than this share of the machine's CPU
+# time (steal) measured the host, not the server: it is run again, at most twice more,
+# and the least disturbed attempt is kept. Seen here: most runs 0-0.1 s of 8 CPU-seconds,
+# a disturbed one 1-3.5 s, with p99 ten times its neighbours'.
+STEAL_LIMIT = 0.03
+STEAL_RETRIES = 2
 
 
 def plan(apps: list[str]) -> list[tuple[str, str, list[int]]]:
@@ -84,6 +91,19 @@ def load_phase(args, workdir: Path, results: dict) -> None:
                         topology, conns, order, results)
 
 
+def _least_disturbed_run(args, inst: Instance, conns: int, probe: bool) -> dict:
+    """One load run, run again while the hypervisor stole more than STEAL_LIMIT of it."""
+    limit = STEAL_LIMIT * args.duration * (os.cpu_count() or 1)
+    attempts = []
+    for _ in range(1 + STEAL_RETRIES):
+        attempts.append(measure.load_run(inst, conns, args.duration, probe))
+        if attempts[-1].get("steal_s", 0) <= limit:
+            break
+        say(f"    (the hypervisor took {attempts[-1]['steal_s']:.2f} s of CPU: run again)")
+    best = min(attempts, key=lambda r: r.get("steal_s", 0))
+    return best | {"attempts": len(attempts), "steal_limit_s": limit}
+
+
 def _load_group(args, workdir, repeat, app, topology, conns, order, results) -> None:
     """Each server in turn, alone: start, check, warm up, the runs, its memory."""
     started: list[Instance] = []
@@ -101,7 +121,7 @@ def _load_group(args, workdir, repeat, app, topology, conns, order, results) -> 
                 row = {"server": inst.name, "app": app.name, "topology": topology,
                        "connections": c, "check_failed": problem}
                 if problem is None:
-                    row = measure.load_run(inst, c, args.duration, topology == "http" and c == 32)
+                    row = _least_disturbed_run(args, inst, c, topology == "http" and c == 32)
                 results["load"].append(row | {"repeat": repeat})
                 say(f"[{repeat + 1}/{args.repeats}] " + report.one_line(row))
             if len(started) > 1:
