@@ -27,8 +27,9 @@ public:
     void response_complete() noexcept override;
 
     // The connection closes after this response, whose request body is `body_length` bytes.
-    // The stream then owns `fd` and closes it (see closed()); the body is left unread, the
-    // stream only shuts down its sending side, and the caller drains and closes.
+    // The stream then closes `fd` itself once the response is complete (see closed()),
+    // unless the app left part of the body unread: then it only shuts its sending side
+    // down, and the caller drains the rest and closes.
     void end_with_response(std::uint64_t body_length) noexcept {
         ends_with_response_ = true;
         body_length_ = body_length;
