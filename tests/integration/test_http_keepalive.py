@@ -140,6 +140,26 @@ def test_request_threads_take_turns_on_keepalive_connections(gantry, port):
             assert served_by(c.request("GET", "/"))[1] == c.local_port
 
 
+def test_many_connections_ready_at_once_are_all_served(gantry, port, tmp_path):
+    """40 parked connections send their next request while the only request thread is
+    held in the app: they all become ready in one poll, more than the ready queue first
+    holds (16), and each must still get its own answer."""
+    start_http(gantry, port, "--processes", "1", "--threads", "1")
+    with contextlib.ExitStack() as stack:
+        holder = stack.enter_context(HttpConn(port, timeout=15))
+        conns = [stack.enter_context(HttpConn(port, timeout=15)) for _ in range(40)]
+        for c in conns:  # served once, then parked
+            assert served_by(c.request("GET", "/"))[1] == c.local_port
+        holder.send(build_request("GET", f"/hold?{tmp_path}"))
+        assert wait_until(lambda: (tmp_path / "held").exists(), timeout=10)
+        for c in conns:
+            c.send(build_request("GET", "/"))
+        (tmp_path / "release").touch()
+        assert holder.read_response().body == b"released"
+        for c in conns:
+            assert served_by(c.read_response())[1] == c.local_port
+
+
 # -- writes and reads on a busy connection -------------------------------------------
 
 

@@ -11,12 +11,14 @@
 /big        8 MiB in 64 KiB pieces, with a Content-Length (for a slow reader).
 /calls      how many requests reached /upload in this worker (for --limit-post).
 /meet       waits (up to 5 s) until 3 requests are in it at once: "met" or a 503.
+/hold       ?DIR: creates DIR/held, then waits (up to 10 s) until DIR/release exists.
 """
 
 import hashlib
 import json
 import os
 import threading
+import time
 
 CALLS = {"upload": 0}
 GEN_PIECES = [b"alpha,", b"", b"beta,", b"gamma" * 1000, b",end\n"]
@@ -82,6 +84,15 @@ def application(environ, start_response):
             start_response("503 Service Unavailable", [("Content-Length", "0")])
             return [b""]
         return reply(start_response, b"met")
+    if path == "/hold":
+        directory = environ["QUERY_STRING"]
+        open(os.path.join(directory, "held"), "w").close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(directory, "release")):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        return reply(start_response, b"released")
     if path == "/calls":
         return reply_json(start_response, CALLS)
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
