@@ -13,14 +13,8 @@
 #include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
+#include "server/process/exit_codes.hpp"
 #include "server/run.hpp"
-
-namespace {
-
-constexpr int exit_config = 2;
-constexpr int exit_app_load = 4;
-
-}  // namespace
 
 int main(int argc, char** argv) {
     // Python is embedded without its signal handlers, so nothing else ignores SIGPIPE:
@@ -54,12 +48,12 @@ int main(int argc, char** argv) {
         return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());
-        return exit_config;
+        return server::exit_code::config;
     } catch (const embed::app_load_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());
-        return exit_app_load;
+        return server::exit_code::app_load;
     } catch (const std::exception& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());
-        return 1;
+        return server::exit_code::failure;
     }
 }

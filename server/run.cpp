@@ -21,6 +21,7 @@
 #include "server/net/listener.hpp"
 #include "server/options/config_error.hpp"
 #include "server/options/option_table.hpp"
+#include "server/process/exit_codes.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/worker/worker.hpp"
@@ -28,8 +29,6 @@
 namespace gantry::server {
 namespace {
 
-// As gunicorn: a worker whose app cannot be imported exits with 4.
-constexpr int exit_app_load = 4;
 // Room for a reload's second generation and for SIGTTIN.
 constexpr int spare_workers = 16;
 
@@ -173,14 +172,18 @@ std::string joined_names(const std::vector<listener>& listeners) {
     return names;
 }
 
+std::unique_ptr<embed::wsgi_app> import_app(const options& o) {
+    return std::make_unique<embed::wsgi_app>(
+        mounts_of(o),
+        embed::wsgi_settings{.multithread = o.threads > 1, .multiprocess = o.processes > 1});
+}
+
 // Preloading: the app is imported once, here, and the workers share its memory.
 std::unique_ptr<embed::wsgi_app> preload(const options& o, embed::interpreter& python,
                                          bool reloading) {
     std::unique_ptr<embed::wsgi_app> app;
     try {
-        app = std::make_unique<embed::wsgi_app>(
-            mounts_of(o),
-            embed::wsgi_settings{.multithread = o.threads > 1, .multiprocess = o.processes > 1});
+        app = import_app(o);
     } catch (const embed::app_load_error& e) {
         if (!reloading) {
             throw;
@@ -204,107 +207,150 @@ std::unique_ptr<embed::wsgi_app> preload(const options& o, embed::interpreter& p
     return app;
 }
 
-}  // namespace
+// --env K=V: set before the interpreter starts, so that os.environ has them from the start.
+void apply_env(const options& o) {
+    for (const std::string& kv : o.envs) {
+        const auto eq = kv.find('=');
+        setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
+}
 
-int run(const options& o, const std::vector<std::string>& argv) {
-    std::optional<handover> inherited = take_handover();
-    // Every address is checked before any is bound.
+scoreboard make_scoreboard(const options& o, const handover* inherited) {
+    if (inherited != nullptr) {
+        return scoreboard(inherited->scoreboard_fd, inherited->scoreboard_workers,
+                          inherited->scoreboard_threads);
+    }
+    return scoreboard(2 * (o.processes + spare_workers), o.threads);
+}
+
+// Everything a worker needs, kept by the master's run() for the life of the process; the
+// forked worker runs on its own copy.
+struct worker_parts {
+    const options& o;
+    const std::vector<listener>& listeners;
+    std::unique_ptr<embed::wsgi_app>& app;  // null with --lazy-apps: each worker imports it
+    embed::interpreter& python;
+    scoreboard& board;
+    const doorbell& bell;
+    const std::vector<std::pair<std::string, std::string>>& values;  // gantry.opt
+};
+
+// What a new worker process runs. The exit codes tell the master what went wrong before
+// the worker could serve (see master/exit_policy.hpp).
+int worker_main(const worker_parts& parts, const worker_process& p) {
+    const options& o = parts.o;
+    if (!parts.app) {  // --lazy-apps; this is the child's copy of the pointer
+        try {
+            parts.app = import_app(o);
+        } catch (const embed::app_load_error& e) {
+            log::error("worker {}: {}", p.id, e.what());
+            return exit_code::app_load;
+        }
+    }
+    embed::set_process_info({.worker_id = p.id,
+                             .master_pid = getppid(),
+                             .numproc = o.processes,
+                             .options = parts.values});
+    if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
+        log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
+    }
+    const worker_settings settings{.id = p.id,
+                                   .slot = p.slot,
+                                   .threads = std::min(o.threads, parts.board.threads()),
+                                   .buffer_size = o.buffer_size,
+                                   .socket_timeout = o.socket_timeout,
+                                   .limit_post = o.limit_post,
+                                   .http_keepalive_timeout = o.http_keepalive_timeout,
+                                   .max_requests = p.max_requests};
+    try {
+        run_worker(settings, parts.listeners, *parts.app, parts.python, parts.board, parts.bell);
+    } catch (const std::exception& e) {
+        log::error("worker {}: cannot start serving: {}", p.id, e.what());
+        return exit_code::worker_boot;
+    }
+}
+
+// A reload of a preloading master: a fresh gantry takes over the listeners, the scoreboard
+// and the workers (see reexec.hpp).
+master::reexec make_reexec(const std::vector<std::string>& argv, const std::string& start_dir,
+                           const std::vector<listener>& listeners, const scoreboard& board) {
+    return [&argv, start_dir, &listeners, &board](const std::vector<worker_process>& workers,
+                                                  bool chain) {
+        handover h{.chain = chain,
+                   .scoreboard_fd = board.fd(),
+                   .scoreboard_workers = board.workers(),
+                   .scoreboard_threads = board.threads(),
+                   .listeners = {},
+                   .workers = workers};
+        for (const listener& l : listeners) {
+            h.listeners.emplace_back(l.name(), l.fd());
+        }
+        reexec_master(argv, start_dir, h);
+    };
+}
+
+master_settings master_settings_of(const options& o, const std::vector<listener>& listeners,
+                                   bool app_imported) {
+    return {.processes = o.processes,
+            .listening_on = joined_names(listeners),
+            .graceful_timeout = std::chrono::seconds(o.graceful_timeout),
+            .harakiri = o.harakiri,
+            .max_requests = o.max_requests,
+            .max_requests_delta = o.max_requests_delta,
+            .reload_on_rss_mb = o.reload_on_rss,
+            .max_worker_lifetime = o.max_worker_lifetime,
+            .cheap = o.cheap,
+            .idle = o.idle,
+            .cheaper = o.cheaper,
+            .cheaper_initial = o.cheaper_initial,
+            .cheaper_step = o.cheaper_step,
+            .cheaper_overload = o.cheaper_overload,
+            .listen_fds = listen_fds(listeners),
+            .cron_jobs = cron_jobs(o, app_imported)};
+}
+
+// Every address is checked before any is bound.
+void check_addresses(const options& o) {
     for (const std::string& s : o.sockets) {
         parse_listen_address(s, "--socket");
     }
     for (const std::string& s : o.http_sockets) {
         parse_listen_address(s, "--http-socket");
     }
+}
+
+}  // namespace
+
+int run(const options& o, const std::vector<std::string>& argv) {
+    std::optional<handover> inherited = take_handover();
+    const handover* from = inherited ? &*inherited : nullptr;
+    check_addresses(o);
     if (!o.logto.empty()) {
         open_log_file(o.logto);
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);
-    const std::vector<listener> listeners = open_listeners(o, inherited ? &*inherited : nullptr);
+    const std::vector<listener> listeners = open_listeners(o, from);
     const pidfile pid(o.pidfile);
     drop_privileges(o.uid, o.gid);
+    apply_env(o);
 
-    for (const std::string& kv : o.envs) {
-        const auto eq = kv.find('=');
-        setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
-    }
     embed::interpreter python(python_config(o));
     const auto values = option_values(o);  // once: a worker would format them all again
     embed::set_process_info(
         {.worker_id = 0, .master_pid = getpid(), .numproc = o.processes, .options = values});
     std::unique_ptr<embed::wsgi_app> app =
-        o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
-    std::optional<scoreboard> board;
-    if (inherited) {
-        board.emplace(inherited->scoreboard_fd, inherited->scoreboard_workers,
-                      inherited->scoreboard_threads);
-    } else {
-        board.emplace(2 * (o.processes + spare_workers), o.threads);
-    }
+        o.lazy_apps ? nullptr : preload(o, python, from != nullptr);
+    scoreboard board = make_scoreboard(o, from);
+    const doorbell bell;
 
-    const worker_settings base{.threads = std::min(o.threads, board->threads()),
-                               .buffer_size = o.buffer_size,
-                               .socket_timeout = o.socket_timeout,
-                               .limit_post = o.limit_post,
-                               .http_keepalive_timeout = o.http_keepalive_timeout};
-    master::worker_main worker_main;
-    if (app || o.lazy_apps) {
-        worker_main = [&](const worker_process& p) -> int {
-            worker_settings mine = base;
-            mine.id = p.id;
-            mine.slot = p.slot;
-            if (!app) {  // --lazy-apps: each worker imports the app itself
-                try {
-                    app = std::make_unique<embed::wsgi_app>(
-                        mounts_of(o), embed::wsgi_settings{.multithread = o.threads > 1,
-                                                           .multiprocess = o.processes > 1});
-                } catch (const embed::app_load_error& e) {
-                    log::error("worker {}: {}", p.id, e.what());
-                    return exit_app_load;
-                }
-            }
-            embed::set_process_info({.worker_id = p.id,
-                                     .master_pid = getppid(),
-                                     .numproc = o.processes,
-                                     .options = values});
-            if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
-                log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
-            }
-            run_worker(mine, listeners, *app, python, *board);
-        };
+    const worker_parts parts{o, listeners, app, python, board, bell, values};
+    master::worker_main start_worker;
+    if (app || o.lazy_apps) {  // else a reload failed to import: no new workers
+        start_worker = [&parts](const worker_process& p) { return worker_main(parts, p); };
     }
-    master::reexec replace_self;
-    if (!o.lazy_apps) {
-        replace_self = [&](const std::vector<worker_process>& workers, bool chain) {
-            handover h{.chain = chain,
-                       .scoreboard_fd = board->fd(),
-                       .scoreboard_workers = board->workers(),
-                       .scoreboard_threads = board->threads(),
-                       .listeners = {},
-                       .workers = workers};
-            for (const listener& l : listeners) {
-                h.listeners.emplace_back(l.name(), l.fd());
-            }
-            reexec_master(argv, start_dir, h);
-        };
-    }
-    master m({.processes = o.processes,
-              .listening_on = joined_names(listeners),
-              .graceful_timeout = std::chrono::seconds(o.graceful_timeout),
-              .harakiri = o.harakiri,
-              .max_requests = o.max_requests,
-              .max_requests_delta = o.max_requests_delta,
-              .reload_on_rss_mb = o.reload_on_rss,
-              .max_worker_lifetime = o.max_worker_lifetime,
-              .cheap = o.cheap,
-              .idle = o.idle,
-              .cheaper = o.cheaper,
-              .cheaper_initial = o.cheaper_initial,
-              .cheaper_step = o.cheaper_step,
-              .cheaper_overload = o.cheaper_overload,
-              .listen_fds = listen_fds(listeners),
-              .cron_jobs = cron_jobs(o, app != nullptr)},
-             python, *board, worker_main, replace_self);
+    master m(master_settings_of(o, listeners, app != nullptr), python, board, bell, start_worker,
+             o.lazy_apps ? master::reexec{} : make_reexec(argv, start_dir, listeners, board));
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);
     }

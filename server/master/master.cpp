@@ -12,9 +12,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How often the master looks at the pool unprompted. The design says 1 s; a quarter of
-// that keeps --max-requests, harakiri and the respawn backoff close to their figures, for a
-// few system calls per worker each time.
+// How often the master looks at the pool unprompted: for what is truly periodic (harakiri,
+// RSS, age, cron, idle, cheaper, the respawn back-off). What workers report (ready, retiring)
+// and child exits wake it at once. The design says 1 s; a quarter of that keeps harakiri and
+// the back-off close to their figures, for a few system calls per worker each time.
 constexpr auto tick_period = 250ms;
 // After SIGINT/SIGQUIT workers end at once; this is only a backstop.
 constexpr auto immediate_stop_timeout = 3s;
@@ -27,14 +28,16 @@ const char* signal_name(int sig) {
 }  // namespace
 
 master::master(const master_settings& settings, embed::interpreter& python, scoreboard& board,
-               worker_main main, reexec replace_self)
+               const doorbell& bell, worker_main main, reexec replace_self)
     : settings_(settings),
       python_(python),
       board_(board),
+      bell_(bell),
       worker_main_(std::move(main)),
       reexec_(std::move(replace_self)),
       signals_(io_),
       tick_(io_),
+      bell_watch_(io_, bell.fd()),
       target_(initial_workers()),
       random_(static_cast<std::uint32_t>(getpid())),
       cron_(io_, python, settings.cron_jobs) {
@@ -44,9 +47,14 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
     }
 }
 
+master::~master() {
+    static_cast<void>(bell_watch_.release());  // the doorbell owns its descriptor
+}
+
 int master::run() {
     wait_for_signal();
     wait_for_tick();
+    wait_for_doorbell();
     // Handlers are in place: signals held back across a reload's exec may come in now.
     sigset_t none;
     sigemptyset(&none);
@@ -59,7 +67,7 @@ int master::run() {
     io_.run();
     cron_.stop_all();
     log::info("gantry stopped");
-    return 0;
+    return exit_code_;
 }
 
 void master::wait_for_signal() {
@@ -84,12 +92,25 @@ void master::wait_for_tick() {
     });
 }
 
+void master::wait_for_doorbell() {
+    bell_watch_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this](const boost::system::error_code& ec) {
+                               if (ec) {
+                                   return;
+                               }
+                               bell_.clear();
+                               wait_for_doorbell();
+                               step(false);
+                           });
+}
+
 void master::step(bool tick) {
     while (!pending_signals_.empty()) {
         const int sig = pending_signals_.front();
         pending_signals_.pop_front();
         handle_signal(sig);
     }
+    note_worker_states();
     reap_workers();
     kill_overdue();
     check_harakiri();
@@ -113,56 +134,77 @@ void master::handle_signal(int sig) {
         case SIGCHLD:
             break;  // reap_workers() runs next in every step
         case SIGTERM:
-            log::info("SIGTERM: graceful stop (up to {} s)", settings_.graceful_timeout.count());
-            begin_stop(SIGTERM, settings_.graceful_timeout);
-            break;
         case SIGINT:
         case SIGQUIT:
-            log::info("SIG{}: stopping now", signal_name(sig));
-            begin_stop(SIGINT, immediate_stop_timeout);
+            on_stop(sig);
             break;
         case SIGHUP:
         case SIGUSR2:
             begin_reload(sig == SIGUSR2);
             break;
         case SIGTTIN:
-            if (free_slot() < 0 || target_ >= board_.workers() / 2) {
-                log::warning("SIGTTIN: already at the most workers this gantry can hold ({})",
-                             target_);
-            } else {
-                log::info("SIGTTIN: {} -> {} workers", target_, target_ + 1);
-                ++target_;
-            }
+            on_grow();
             break;
         case SIGTTOU:
-            if (target_ <= 1) {
-                log::warning("SIGTTOU: keeping the last worker");
-            } else {
-                log::info("SIGTTOU: {} -> {} workers", target_, target_ - 1);
-                if (worker* w = find_live(target_, generation_)) {
-                    stop_worker(*w, SIGTERM, "the pool shrank (SIGTTOU)",
-                                settings_.graceful_timeout);
-                }
-                --target_;
-            }
+            on_shrink();
             break;
         case SIGUSR1:
-            log::info("SIGUSR1: reopening log files");
-            reopen_log_file();
-            for (const worker& w : workers_) {
-                kill(w.pid, SIGUSR1);
-            }
+            on_reopen_logs();
             break;
         default:
             break;
     }
 }
 
+void master::on_stop(int sig) {
+    if (sig == SIGTERM) {
+        log::info("SIGTERM: graceful stop (up to {} s)", settings_.graceful_timeout.count());
+        begin_stop(SIGTERM, settings_.graceful_timeout);
+    } else {
+        log::info("SIG{}: stopping now", signal_name(sig));
+        begin_stop(SIGINT, immediate_stop_timeout);
+    }
+}
+
+void master::on_grow() {
+    if (free_slot() < 0 || target_ >= board_.workers() / 2) {
+        log::warning("SIGTTIN: already at the most workers this gantry can hold ({})", target_);
+        return;
+    }
+    log::info("SIGTTIN: {} -> {} workers", target_, target_ + 1);
+    ++target_;
+}
+
+void master::on_shrink() {
+    if (target_ <= 1) {
+        log::warning("SIGTTOU: keeping the last worker");
+        return;
+    }
+    log::info("SIGTTOU: {} -> {} workers", target_, target_ - 1);
+    if (worker* w = find_live(target_, generation_)) {
+        stop_worker(*w, SIGTERM, stop_cause::shrink, "the pool shrank (SIGTTOU)",
+                    settings_.graceful_timeout);
+    }
+    --target_;
+}
+
+void master::on_reopen_logs() {
+    log::info("SIGUSR1: reopening log files");
+    reopen_log_file();
+    for (const worker& w : workers_) {
+        kill(w.pid, SIGUSR1);
+    }
+}
+
 void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
     stopping_ = true;
     for (worker& w : workers_) {
-        w.stop_reason = "gantry is stopping";
-        stop_worker(w, signal_to_workers, w.stop_reason, timeout);
+        // Whatever it was stopping for, it now stops for good (a harakiri victim stays one).
+        if (w.stopping != stop_cause::harakiri) {
+            w.stopping = stop_cause::shutdown;
+            w.stop_note = "gantry is stopping";
+        }
+        stop_worker(w, signal_to_workers, stop_cause::shutdown, w.stop_note, timeout);
     }
 }
 

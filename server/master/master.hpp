@@ -1,7 +1,9 @@
 // The master process: a single-threaded loop that keeps the worker pool right and answers
-// signals. Signal handlers only queue; every wake-up (a signal, a child's exit, the 1 s
-// tick) runs the same steps: handle signals, reap children, harakiri, recycling, then stop
-// or top up the pool. It never runs application code on a request.
+// signals. Signal handlers only queue; every wake-up (a signal, a child's exit, a worker's
+// ring on the doorbell, the tick) runs the same steps: handle signals, note what workers
+// reported, reap children, harakiri, then stop or top up the pool. Only what is truly
+// periodic (recycling by RSS and age, cron, idle, cheaper) waits for the tick. It never runs
+// application code on a request.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +24,8 @@
 
 #include "server/cron/cron_runner.hpp"
 #include "server/master/cheaper_policy.hpp"
+#include "server/master/stop_cause.hpp"
+#include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
 namespace gantry::embed {
@@ -56,6 +60,7 @@ struct worker_process {
     int id = 0;    // 1..processes, as the logs name it
     int slot = 0;  // scoreboard slot
     std::uint32_t generation = 0;
+    std::uint64_t max_requests = 0;  // its own --max-requests, jitter included; 0: none
 };
 
 class master {
@@ -67,36 +72,54 @@ public:
     // Replaces this process with a fresh master (reload); returns only if exec failed.
     using reexec = std::function<void(const std::vector<worker_process>& workers, bool chain)>;
 
+    // Workers ring `bell` (inherited across the fork) to wake the master at once.
     master(const master_settings& settings, embed::interpreter& python, scoreboard& board,
-           worker_main main, reexec replace_self);
+           const doorbell& bell, worker_main main, reexec replace_self);
+    ~master();
+    master(const master&) = delete;
+    master& operator=(const master&) = delete;
 
     // Workers of the master this one replaced: they keep serving until the new ones are up,
     // then they are stopped all at once, or one by one for a `chain` reload.
     void adopt(const std::vector<worker_process>& workers, bool chain);
 
-    // Runs until the pool is stopped; returns the process exit code.
+    // Runs until the pool is stopped; returns the process exit code: 0, or the code a worker
+    // that could never start exited with (see exit_policy.hpp).
     int run();
 
 private:
     struct worker : worker_process {
         clock::time_point started;
-        std::uint64_t max_requests = 0;
-        std::string stop_reason;  // set once it was asked to stop
-        bool harakiri = false;
+        stop_cause stopping = stop_cause::none;  // set once it was asked to stop
+        std::string stop_note;                   // why, in words, for the log
         clock::time_point kill_at = clock::time_point::max();
+
+        bool live() const noexcept { return stopping == stop_cause::none; }
     };
 
     void wait_for_signal();
     void wait_for_tick();
+    void wait_for_doorbell();
     void step(bool tick);
+    // One handler per signal, as gunicorn's arbiter has.
     void handle_signal(int sig);
+    void on_stop(int sig);
+    void on_grow();
+    void on_shrink();
+    void on_reopen_logs();
+    void note_worker_states();
     void reap_workers();
+    void on_exit(const worker& w, int status, bool was_ready);
+    void halt(const worker& w, int status, int code);
+    void abandon_reload(const worker& w, int status);
     void check_harakiri();
     void check_recycling();
     void manage_pool();
     void spawn(int id);
-    // Sends `sig`; SIGKILL follows if the worker is still there after `grace`.
-    void stop_worker(worker& w, int sig, const std::string& reason, std::chrono::seconds grace);
+    // Sends `sig`; SIGKILL follows if the worker is still there after `grace`. The first
+    // cause given is kept (harakiri overrides any).
+    void stop_worker(worker& w, int sig, stop_cause cause, const std::string& note,
+                     std::chrono::seconds grace);
     void kill_overdue();
     void begin_reload(bool chain);
     // Cheap mode: no workers; the listeners are watched and the first pending connection
@@ -108,6 +131,7 @@ private:
     int initial_workers() const;
     void begin_stop(int signal_to_workers, std::chrono::seconds timeout);
     bool all_ready(std::uint32_t generation) const;
+    bool older_generation_serving(std::uint32_t generation) const;
     worker* find_live(int id, std::uint32_t generation);
     int free_slot() const;
     std::string serving(const worker& w) const;
@@ -115,20 +139,25 @@ private:
     master_settings settings_;
     embed::interpreter& python_;
     scoreboard& board_;
+    const doorbell& bell_;
     worker_main worker_main_;
     reexec reexec_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer tick_;
+    boost::asio::posix::stream_descriptor bell_watch_;
     std::deque<int> pending_signals_;
     std::vector<worker> workers_;
     int target_;  // workers wanted in the current generation
     std::uint32_t generation_ = 1;
     std::uint32_t announced_generation_ = 0;  // the last generation logged as ready
+    // The newest generation of which a worker was seen ready: its app imports and serves.
+    std::uint32_t newest_ready_generation_ = 0;
     bool chain_reload_ = false;
     std::map<int, int> quick_deaths_;  // per worker id, for the respawn backoff
     std::map<int, clock::time_point> respawn_at_;
     bool stopping_ = false;
+    int exit_code_ = 0;
     std::minstd_rand random_;
     bool cheap_ = false;
     std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;

@@ -19,7 +19,7 @@ void master::enter_cheap(const std::string& why) {
     target_ = 0;
     announced_generation_ = 0;  // say "ready" again when the pool comes back
     for (worker& w : workers_) {
-        stop_worker(w, SIGTERM, why, settings_.graceful_timeout);
+        stop_worker(w, SIGTERM, stop_cause::cheap, why, settings_.graceful_timeout);
     }
     log::info("cheap mode ({}): no workers until a connection comes", why);
     for (int fd : settings_.listen_fds) {
@@ -48,7 +48,7 @@ void master::wake_from_cheap() {
     last_activity_ = clock::now();
     cheaper_state_ = {};
     log::info("a connection is waiting: spawning {} worker(s)", target_);
-    manage_pool();
+    step(false);  // the one path through which the pool changes
 }
 
 // --idle: no request (finished or running) for that long sends the pool back to cheap.
@@ -84,7 +84,7 @@ void master::check_cheaper() {
         if (w.generation != generation_) {
             return;  // a reload is under way: the pool is in flux
         }
-        if (!w.stop_reason.empty()) {
+        if (!w.live()) {
             continue;
         }
         ++seen.workers;
@@ -109,7 +109,7 @@ void master::check_cheaper() {
     if (d.stop_idle && highest != nullptr && highest->id == target_ &&
         board_.oldest_request_ms(highest->slot, nullptr) == 0) {
         --target_;
-        stop_worker(*highest, SIGTERM,
+        stop_worker(*highest, SIGTERM, stop_cause::shrink,
                     fmt::format("idle for {} s, the pool shrinks to {}", settings_.cheaper_overload,
                                 target_),
                     settings_.graceful_timeout);

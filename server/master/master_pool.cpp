@@ -1,4 +1,4 @@
-// The pool half of the master: spawning, reaping, reloads, recycling and harakiri.
+// The pool half of the master: spawning, reloads, recycling and harakiri.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +10,6 @@
 #include "server/master/master.hpp"
 #include "server/master/recycle_policy.hpp"
 #include "server/master/respawn_backoff.hpp"
-#include "server/process/exit_status.hpp"
 #include "server/process/fork_process.hpp"
 
 namespace gantry::server {
@@ -46,51 +45,6 @@ void master::adopt(const std::vector<worker_process>& workers, bool chain) {
     }
 }
 
-std::string master::serving(const worker& w) const {
-    for (int t = 0; t < board_.threads(); ++t) {
-        const thread_slot& slot = board_.thread(w.slot, t);
-        if (slot.request_started_ms.load() != 0) {
-            return " while serving " + slot.current_request();
-        }
-    }
-    return {};
-}
-
-void master::reap_workers() {
-    for (auto it = workers_.begin(); it != workers_.end();) {
-        int status = 0;
-        if (waitpid(it->pid, &status, WNOHANG) != it->pid) {
-            ++it;
-            continue;
-        }
-        const worker& w = *it;
-        const auto age = clock::now() - w.started;
-        if (!w.stop_reason.empty()) {
-            log::info("worker {} (pid {}) {} ({})", w.id, w.pid, describe_exit(status),
-                      w.stop_reason);
-        } else if (age < min_worker_lifetime) {
-            const int deaths = ++quick_deaths_[w.id];
-            const auto delay = respawn_delay(deaths);
-            respawn_at_[w.id] = clock::now() + delay;
-            log::error(
-                "worker {} (pid {}) {} right after starting ({} time(s) in a row); "
-                "respawning in {} ms",
-                w.id, w.pid, describe_exit(status), deaths, delay.count());
-        } else {
-            quick_deaths_[w.id] = 0;
-            log::warning("worker {} (pid {}) {}{}; respawning", w.id, w.pid, describe_exit(status),
-                         serving(w));
-        }
-        worker_slot& slot = board_.worker(w.slot);
-        for (int t = 0; t < board_.threads(); ++t) {
-            board_.thread(w.slot, t).end();
-        }
-        slot.status.store(worker_slot::free);
-        slot.pid.store(0);
-        it = workers_.erase(it);
-    }
-}
-
 // The one deadline mechanism: a worker asked to stop (graceful stop, reload, recycling,
 // SIGTTOU, harakiri) that is still there at its kill_at gets SIGKILL.
 void master::kill_overdue() {
@@ -99,9 +53,9 @@ void master::kill_overdue() {
         if (now < w.kill_at) {
             continue;
         }
-        if (!w.harakiri) {  // after harakiri's traceback dump, SIGKILL is the plan
+        if (w.stopping != stop_cause::harakiri) {  // after its traceback dump, SIGKILL is the plan
             log::warning("worker {} (pid {}) still running at its stop deadline ({}): killing it",
-                         w.id, w.pid, w.stop_reason);
+                         w.id, w.pid, w.stop_note);
         }
         kill(w.pid, SIGKILL);
         w.kill_at = clock::time_point::max();
@@ -113,10 +67,10 @@ void master::check_harakiri() {
         int thread = 0;
         const std::int64_t started = board_.oldest_request_ms(w.slot, &thread);
         const std::int64_t running = started == 0 ? 0 : monotonic_ms() - started;
-        if (settings_.harakiri == 0 || running <= settings_.harakiri * 1000LL || w.harakiri) {
+        if (settings_.harakiri == 0 || running <= settings_.harakiri * 1000LL ||
+            w.stopping == stop_cause::harakiri) {
             continue;
         }
-        w.harakiri = true;
         log::error(
             "harakiri: worker {} (pid {}) has been serving {} for {:.1f} s (limit {} s); "
             "its Python traceback follows, then it is killed",
@@ -124,45 +78,46 @@ void master::check_harakiri() {
             static_cast<double>(running) / 1000, settings_.harakiri);
         board_.worker(w.slot).harakiri_count.fetch_add(1);
         kill(w.pid, SIGUSR2);  // faulthandler in the worker dumps every thread's traceback
-        stop_worker(w, SIGTERM, "harakiri", harakiri_grace);
+        stop_worker(w, SIGTERM, stop_cause::harakiri, "harakiri", harakiri_grace);
     }
 }
 
 void master::check_recycling() {
     for (const worker& w : workers_) {
-        if (w.stop_reason.starts_with("recycled") || w.generation != generation_) {
+        if (is_recycle(w.stopping) || w.generation != generation_) {
             return;  // one at a time, and never during a reload
         }
     }
-    const recycle_limits limits_base{.max_requests = 0,
-                                     .max_rss_kb = settings_.reload_on_rss_mb * 1024,
-                                     .max_lifetime_ms = settings_.max_worker_lifetime * 1000LL};
+    // --max-requests is the worker's own business (it stops taking requests at its limit and
+    // rings the doorbell: see note_worker_states), so that it never serves one more.
+    const recycle_limits limits{.max_requests = 0,
+                                .max_rss_kb = settings_.reload_on_rss_mb * 1024,
+                                .max_lifetime_ms = settings_.max_worker_lifetime * 1000LL};
     for (worker& w : workers_) {
         worker_slot& slot = board_.worker(w.slot);
         // A worker still starting is not judged yet: a limit below what any fresh worker
         // uses would otherwise replace workers as fast as they can be forked.
-        if (!w.stop_reason.empty() || slot.status.load() != worker_slot::ready ||
+        if (!w.live() || slot.status.load() != worker_slot::ready ||
             clock::now() - w.started < min_worker_lifetime) {
             continue;
         }
-        const std::uint64_t rss = limits_base.max_rss_kb != 0 ? rss_kb(w.pid) : 0;
+        const std::uint64_t rss = limits.max_rss_kb != 0 ? rss_kb(w.pid) : 0;
         slot.rss_kb.store(rss);
-        recycle_limits limits = limits_base;
-        limits.max_requests = w.max_requests;
-        const std::string reason = recycle_reason(
+        const recycle_verdict due = recycle_due(
             {.requests = slot.requests.load(),
              .rss_kb = rss,
              .age_ms =
                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - w.started)
                      .count()},
             limits);
-        if (!reason.empty()) {
+        if (due.cause != stop_cause::none) {
             // The replacement first, so that capacity never drops, even with one worker.
             const pid_t old_pid = w.pid;
             spawn(w.id);
             for (worker& old : workers_) {  // spawn() may have moved the vector
                 if (old.pid == old_pid) {
-                    stop_worker(old, SIGTERM, "recycled: " + reason, settings_.graceful_timeout);
+                    stop_worker(old, SIGTERM, due.cause, "recycled: " + due.why,
+                                settings_.graceful_timeout);
                 }
             }
             return;
@@ -183,7 +138,7 @@ void master::manage_pool() {
             // One replacement at a time: wait while another new worker is still starting.
             bool busy = false;
             for (const worker& w : workers_) {
-                busy |= w.generation == generation_ && w.stop_reason.empty() &&
+                busy |= w.generation == generation_ && w.live() &&
                         board_.worker(w.slot).status.load() != worker_slot::ready;
             }
             if (busy) {
@@ -195,7 +150,7 @@ void master::manage_pool() {
     bool old_left = false;
     const bool new_ready = all_ready(generation_);
     for (worker& w : workers_) {
-        if (w.generation == generation_ || !w.stop_reason.empty()) {
+        if (w.generation == generation_ || !w.live()) {
             continue;
         }
         old_left = true;
@@ -205,7 +160,8 @@ void master::manage_pool() {
                                 board_.worker(replacement->slot).status.load() == worker_slot::ready
                           : new_ready;
         if (w.id > target_ || replaced) {
-            stop_worker(w, SIGTERM, "replaced by a reload", settings_.graceful_timeout);
+            stop_worker(w, SIGTERM, stop_cause::reload, "replaced by a reload",
+                        settings_.graceful_timeout);
         }
     }
     if (!old_left && chain_reload_) {
@@ -255,13 +211,15 @@ void master::spawn(int id) {
     log::info("spawned worker {} (pid {}, generation {})", id, w.pid, generation_);
 }
 
-void master::stop_worker(worker& w, int sig, const std::string& reason,
+void master::stop_worker(worker& w, int sig, stop_cause cause, const std::string& note,
                          std::chrono::seconds grace) {
-    if (w.stop_reason.empty()) {
-        w.stop_reason = reason;
-        if (reason != "harakiri") {
-            log::info("stopping worker {} (pid {}): {}", w.id, w.pid, reason);
-        }
+    if (cause == stop_cause::harakiri) {  // check_harakiri has said why, at length
+        w.stopping = cause;
+        w.stop_note = note;
+    } else if (w.live()) {
+        w.stopping = cause;
+        w.stop_note = note;
+        log::info("stopping worker {} (pid {}): {}", w.id, w.pid, note);
     }
     kill(w.pid, sig);
     w.kill_at = std::min(w.kill_at, clock::now() + grace);
@@ -274,7 +232,7 @@ void master::begin_reload(bool chain) {
         log::info("{}: starting a fresh master; the workers keep serving meanwhile", how);
         std::vector<worker_process> live;
         for (const worker& w : workers_) {
-            if (w.stop_reason.empty()) {
+            if (w.live()) {
                 live.push_back(w);
             }
         }
@@ -291,7 +249,7 @@ bool master::all_ready(std::uint32_t generation) const {
     for (int id = 1; id <= target_; ++id) {
         bool ready = false;
         for (const worker& w : workers_) {
-            ready |= w.id == id && w.generation == generation && w.stop_reason.empty() &&
+            ready |= w.id == id && w.generation == generation && w.live() &&
                      board_.worker(w.slot).status.load() == worker_slot::ready;
         }
         if (!ready) {
@@ -303,7 +261,7 @@ bool master::all_ready(std::uint32_t generation) const {
 
 master::worker* master::find_live(int id, std::uint32_t generation) {
     for (worker& w : workers_) {
-        if (w.id == id && w.generation == generation && w.stop_reason.empty()) {
+        if (w.id == id && w.generation == generation && w.live()) {
             return &w;
         }
     }

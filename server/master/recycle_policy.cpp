@@ -4,18 +4,19 @@
 
 namespace gantry::server {
 
-std::string recycle_reason(const worker_usage& usage, const recycle_limits& limits) {
+recycle_verdict recycle_due(const worker_usage& usage, const recycle_limits& limits) {
     if (limits.max_requests != 0 && usage.requests >= limits.max_requests) {
-        return fmt::format("served {} requests (--max-requests {})", usage.requests,
-                           limits.max_requests);
+        return {stop_cause::max_requests, fmt::format("served {} requests (--max-requests {})",
+                                                      usage.requests, limits.max_requests)};
     }
     if (limits.max_rss_kb != 0 && usage.rss_kb > limits.max_rss_kb) {
-        return fmt::format("uses {} MB of memory (--reload-on-rss {})", usage.rss_kb / 1024,
-                           limits.max_rss_kb / 1024);
+        return {stop_cause::max_rss, fmt::format("uses {} MB of memory (--reload-on-rss {})",
+                                                 usage.rss_kb / 1024, limits.max_rss_kb / 1024)};
     }
     if (limits.max_lifetime_ms != 0 && usage.age_ms >= limits.max_lifetime_ms) {
-        return fmt::format("ran {} s (--max-worker-lifetime {})", usage.age_ms / 1000,
-                           limits.max_lifetime_ms / 1000);
+        return {stop_cause::max_lifetime,
+                fmt::format("ran {} s (--max-worker-lifetime {})", usage.age_ms / 1000,
+                            limits.max_lifetime_ms / 1000)};
     }
     return {};
 }

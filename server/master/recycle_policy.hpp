@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "server/master/stop_cause.hpp"
+
 namespace gantry::server {
 
 struct recycle_limits {
@@ -19,8 +21,13 @@ struct worker_usage {
     std::int64_t age_ms = 0;
 };
 
-// Why the worker is due ("served 1000 requests"), or "" when it is not.
-std::string recycle_reason(const worker_usage& usage, const recycle_limits& limits);
+struct recycle_verdict {
+    stop_cause cause = stop_cause::none;  // none: not due
+    std::string why;  // for the log: "served 1000 requests (--max-requests 1000)"
+};
+
+// The first limit the worker has reached, if any.
+recycle_verdict recycle_due(const worker_usage& usage, const recycle_limits& limits);
 
 // --max-requests plus this worker's share of --max-requests-delta, drawn from `random`.
 std::uint64_t jittered_max_requests(std::uint64_t max_requests, std::uint64_t delta,

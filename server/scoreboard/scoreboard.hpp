@@ -28,7 +28,9 @@ struct thread_slot {
 };
 
 struct worker_slot {
-    enum state : int { free = 0, starting, ready, stopping };
+    // retiring: the worker has served its --max-requests and takes no more (it rings the
+    // doorbell so that the master forks its replacement at once).
+    enum state : int { free = 0, starting, ready, retiring };
     std::atomic<pid_t> pid;
     std::atomic<int> id;  // the worker's number in the logs, 1-based
     std::atomic<std::uint32_t> generation;

@@ -22,9 +22,34 @@
 namespace gantry::server {
 namespace {
 
+// --max-requests, counted on the worker's scoreboard slot by every request thread: the
+// request that reaches the limit is the last one this worker takes (another thread may
+// still finish one it had begun).
+class request_budget {
+public:
+    request_budget(std::uint64_t max_requests, worker_slot& slot, const doorbell& master)
+        : max_(max_requests), slot_(slot), master_(master) {}
+
+    void spent() const noexcept {
+        if (max_ == 0 || slot_.requests.load(std::memory_order_relaxed) < max_) {
+            return;
+        }
+        int was = worker_slot::ready;
+        if (slot_.status.compare_exchange_strong(was, worker_slot::retiring)) {
+            worker_control::retire();
+            master_.ring();  // its replacement is forked now, not at the master's next tick
+        }
+    }
+
+private:
+    std::uint64_t max_;
+    worker_slot& slot_;
+    const doorbell& master_;
+};
+
 // One request thread's loop over uwsgi listeners, until the worker stops.
 void serve(const worker_settings& settings, std::span<const listener> listeners,
-           embed::wsgi_app& app, request_tracker tracker) {
+           embed::wsgi_app& app, request_tracker tracker, const request_budget& budget) {
     acceptor accept(listeners);
     connection_handler handler(settings, app, tracker);
     for (;;) {
@@ -41,12 +66,13 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
             set_io_timeout(fd, settings.socket_timeout);
         }
         handler.serve(fd, lazy_peer{&peer});
+        budget.spent();
     }
 }
 
 // With HTTP listeners, request threads take turns waiting on the poller's epoll set.
 void serve_polled(const worker_settings& settings, http_poller& poller, embed::wsgi_app& app,
-                  request_tracker tracker) {
+                  request_tracker tracker, const request_budget& budget) {
     connection_handler uwsgi(settings, app, tracker);
     for (;;) {
         work_item item = poller.next();  // a fresh item each time: a closed connection is freed
@@ -55,9 +81,12 @@ void serve_polled(const worker_settings& settings, http_poller& poller, embed::w
         }
         if (!item.http) {
             uwsgi.serve(item.uwsgi_fd, lazy_peer{&item.peer});
+            budget.spent();
             continue;
         }
-        switch (item.http->serve_one(app, tracker)) {
+        const http_connection::next after = item.http->serve_one(app, tracker);
+        budget.spent();
+        switch (after) {
             case http_connection::next::close:
                 break;
             case http_connection::next::wait_for_request:
@@ -92,7 +121,8 @@ template <typename Loop>
 }  // namespace
 
 void run_worker(const worker_settings& settings, std::span<const listener> listeners,
-                embed::wsgi_app& app, embed::interpreter& python, scoreboard& board) {
+                embed::wsgi_app& app, embed::interpreter& python, scoreboard& board,
+                const doorbell& master) {
     python.dump_tracebacks_on(SIGUSR2, start_traceback_relay(settings.id));
     // Blocked since the fork (see fork_process): faulthandler's handler is in place now.
     sigset_t dump;
@@ -103,21 +133,24 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
     const auto tracker = [&](int thread) {
         return request_tracker(slot, board.thread(settings.slot, thread));
     };
+    const request_budget budget(settings.max_requests, slot, master);
     const bool any_http = std::any_of(listeners.begin(), listeners.end(), [](const listener& l) {
         return l.speaks() == listener::protocol::http;
     });
     if (!any_http) {
         worker_control::start({});
         slot.status.store(worker_slot::ready);
+        master.ring();
         run_threads(settings.threads,
-                    [&](int thread) { serve(settings, listeners, app, tracker(thread)); });
+                    [&](int thread) { serve(settings, listeners, app, tracker(thread), budget); });
     }
     http_poller poller(listeners, {.worker_id = settings.id, .limit_post = settings.limit_post},
                        settings.http_keepalive_timeout);
     worker_control::start([&] { poller.stop(); });
     slot.status.store(worker_slot::ready);
+    master.ring();
     run_threads(settings.threads,
-                [&](int thread) { serve_polled(settings, poller, app, tracker(thread)); });
+                [&](int thread) { serve_polled(settings, poller, app, tracker(thread), budget); });
 }
 
 }  // namespace gantry::server

@@ -9,6 +9,7 @@
 
 #include "embed/wsgi_app.hpp"
 #include "server/net/listener.hpp"
+#include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
 namespace gantry::embed {
@@ -25,12 +26,15 @@ struct worker_settings {
     int socket_timeout = 4;
     std::uint64_t limit_post = 0;  // 0: no limit
     int http_keepalive_timeout = 5;
+    std::uint64_t max_requests = 0;  // this worker's own --max-requests (jitter included); 0: none
 };
 
 // Serves until the process is stopped by a signal; ends the process itself (with an error)
 // only when it cannot go on, e.g. when the listeners are gone.
 // SIGTERM stops it gracefully (see worker_control), SIGUSR2 dumps its Python tracebacks.
+// It rings `master` once it is ready and once it has served its --max-requests.
 [[noreturn]] void run_worker(const worker_settings& settings, std::span<const listener> listeners,
-                             embed::wsgi_app& app, embed::interpreter& python, scoreboard& board);
+                             embed::wsgi_app& app, embed::interpreter& python, scoreboard& board,
+                             const doorbell& master);
 
 }  // namespace gantry::server

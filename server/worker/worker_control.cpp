@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -77,6 +78,14 @@ void start(std::function<void()> on_stop) {
 
 bool stopping() noexcept {
     return stop_requested.load(std::memory_order_relaxed);
+}
+
+void retire() noexcept {
+    if (!stop_requested.exchange(true) && stop_hook) {
+        stop_hook();
+    }
+    // The signal thread wakes the other loops, and keeps waking them, as after the master's.
+    kill(getpid(), SIGTERM);
 }
 
 void loop_started() {

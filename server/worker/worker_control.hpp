@@ -14,6 +14,11 @@ void start(std::function<void()> on_stop);
 
 bool stopping() noexcept;
 
+// The worker stops taking requests of its own accord (its --max-requests are served): the
+// same graceful stop as the master's SIGTERM, begun at once on the calling request thread,
+// so that its loop takes no new request even before the signal thread has run.
+void retire() noexcept;
+
 // A request loop begins (on its own thread) and ends; ending the last one after a stop
 // ends the process.
 void loop_started();

@@ -387,3 +387,76 @@ def test_sigusr1_does_not_kill_a_worker_that_is_still_starting(gantry, port, tmp
         f"SIGUSR1 killed worker {starting} while it was starting:\n{log}")
     two = g.wait_for_workers(2, timeout=10)
     assert sorted(two) == sorted([first, starting]), f"{two} != {[first, starting]}\n{log}"
+
+
+LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]")
+
+
+def log_time(line):
+    """The time stamp of a gantry log line, in seconds."""
+    stamp = LOG_TIME.match(line)
+    assert stamp, line
+    day, clock = stamp.group(1).split(" ")
+    h, m, s = clock.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
+def test_sighup_retires_the_old_generation_as_soon_as_the_new_one_is_ready(
+        gantry, port, tmp_path, extra):
+    """New workers ring the master when ready: it does not wait for its next tick."""
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2", *extra)
+    workers = g.wait_for_workers(2)
+    for n in range(2, 5):
+        set_version(app_dir, f"v{n}")
+        mark = len(g.log_text().splitlines())
+        sent = time.monotonic()
+        os.kill(g.pid, signal.SIGHUP)
+        # The new generation answers within 200 ms (polling, not sleeping).
+        assert wait_until(lambda: g.request().text.startswith(f"v{n} "), 5, interval=0.005)
+        answered = time.monotonic() - sent
+        workers = wait_reloaded(g, workers, 2)
+        lines = g.log_text().splitlines()[mark:]
+        spawned = [log_time(line) for line in lines if "spawned worker" in line]
+        stopped = [log_time(line) for line in lines
+                   if re.search(r"stopping worker .*: replaced by a reload", line)]
+        assert len(spawned) == 2 and len(stopped) == 2, "\n".join(lines)
+        # From the last fork to the old workers' stop: the new workers' start-up and one
+        # wake-up of the master. A 250 ms tick would add 125 ms on average.
+        gap = min(stopped) - max(spawned)
+        assert gap < 0.1, f"reload {n}: old workers stopped {gap * 1000:.0f} ms after the " \
+                          f"new ones were forked:\n" + "\n".join(lines)
+        assert answered < 1.0, f"reload {n}: the new code answered after {answered:.2f} s"
+
+
+def test_lazy_reload_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp_path):
+    """A --lazy-apps reload whose code cannot import is given up, not respawned forever."""
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir, "--lazy-apps",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2",
+                     allow_log_errors=True)  # the failed reload is an error line
+    workers = g.wait_for_workers(2)
+    source = app_dir / "app.py"
+    good = source.read_text()
+    source.write_text(good + '\nraise RuntimeError("broken deploy for the reload test")\n')
+    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
+
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log("RuntimeError: broken deploy for the reload test")
+    g.wait_for_log(r"reload failed: worker \d \(pid \d+\) of generation 2 exited with code 4 "
+                   r"before it was ready; the workers of generation 1 keep serving", regex=True)
+    for _ in range(10):
+        resp = g.request()
+        assert resp.status == 200 and resp.text.startswith("v1 pid="), resp
+    assert g.running
+    assert wait_until(lambda: sorted(g.worker_pids()) == sorted(workers), 5), (
+        "the new generation's workers are gone; the old ones keep serving")
+    assert "respawning" not in g.log_text()
+
+    source.write_text(good)
+    set_version(app_dir, "v2-fixed")
+    os.kill(g.pid, signal.SIGHUP)
+    wait_reloaded(g, workers, 2)
+    assert g.request().text.startswith("v2-fixed pid=")

@@ -56,3 +56,17 @@ def test_bad_short_option_value_exits_2(gantry, port):
     code, out = gantry.run(*app_args(port, "examples/hello"), "-p", "abc", timeout=10)
     assert code == 2, out
     assert "processes" in out or "-p" in out
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_lazy_app_that_never_imports_exits_4_instead_of_respawning(gantry, port, processes):
+    # Each worker imports the app itself; none ever becomes ready, so respawning would only
+    # repeat the traceback forever: the master halts with the workers' code, as gunicorn.
+    code, out = gantry.run(*app_args(port, APPS / "import_error"), "--lazy-apps",
+                           "--processes", str(processes), timeout=10)
+    assert code == 4, out
+    assert "RuntimeError: import-time failure from tests/integration/apps/import_error" in out
+    assert re.search(r"exited with code 4 before any worker of its generation was ready: the "
+                     r"app cannot start .*gantry stops with exit code 4", out), out
+    assert "respawning" not in out, out
+    assert "gantry stopped" in out

@@ -18,23 +18,32 @@ TEST_CASE("respawn backoff doubles from 1 s up to 30 s after start-up deaths") {
 
 TEST_CASE("a worker is recycled for the first limit it reaches, and only then") {
     const recycle_limits none{};
-    CHECK(recycle_reason({.requests = 1'000'000, .rss_kb = 1 << 30, .age_ms = 1 << 30}, none)
-              .empty());
+    CHECK(recycle_due({.requests = 1'000'000, .rss_kb = 1 << 30, .age_ms = 1 << 30}, none).cause ==
+          stop_cause::none);
 
     const recycle_limits requests{.max_requests = 100, .max_rss_kb = 0, .max_lifetime_ms = 0};
-    CHECK(recycle_reason({.requests = 99, .rss_kb = 0, .age_ms = 0}, requests).empty());
-    CHECK(recycle_reason({.requests = 100, .rss_kb = 0, .age_ms = 0}, requests) ==
-          "served 100 requests (--max-requests 100)");
+    CHECK(recycle_due({.requests = 99, .rss_kb = 0, .age_ms = 0}, requests).cause ==
+          stop_cause::none);
+    const recycle_verdict max_requests =
+        recycle_due({.requests = 100, .rss_kb = 0, .age_ms = 0}, requests);
+    CHECK(max_requests.cause == stop_cause::max_requests);
+    CHECK(max_requests.why == "served 100 requests (--max-requests 100)");
 
     const recycle_limits rss{.max_requests = 0, .max_rss_kb = 200 * 1024, .max_lifetime_ms = 0};
-    CHECK(recycle_reason({.requests = 0, .rss_kb = 200 * 1024, .age_ms = 0}, rss).empty());
-    CHECK(recycle_reason({.requests = 0, .rss_kb = 300 * 1024, .age_ms = 0}, rss) ==
-          "uses 300 MB of memory (--reload-on-rss 200)");
+    CHECK(recycle_due({.requests = 0, .rss_kb = 200 * 1024, .age_ms = 0}, rss).cause ==
+          stop_cause::none);
+    const recycle_verdict max_rss =
+        recycle_due({.requests = 0, .rss_kb = 300 * 1024, .age_ms = 0}, rss);
+    CHECK(max_rss.cause == stop_cause::max_rss);
+    CHECK(max_rss.why == "uses 300 MB of memory (--reload-on-rss 200)");
 
     const recycle_limits age{.max_requests = 0, .max_rss_kb = 0, .max_lifetime_ms = 60'000};
-    CHECK(recycle_reason({.requests = 0, .rss_kb = 0, .age_ms = 59'999}, age).empty());
-    CHECK(recycle_reason({.requests = 0, .rss_kb = 0, .age_ms = 60'000}, age) ==
-          "ran 60 s (--max-worker-lifetime 60)");
+    CHECK(recycle_due({.requests = 0, .rss_kb = 0, .age_ms = 59'999}, age).cause ==
+          stop_cause::none);
+    const recycle_verdict max_lifetime =
+        recycle_due({.requests = 0, .rss_kb = 0, .age_ms = 60'000}, age);
+    CHECK(max_lifetime.cause == stop_cause::max_lifetime);
+    CHECK(max_lifetime.why == "ran 60 s (--max-worker-lifetime 60)");
 }
 
 TEST_CASE("--max-requests-delta spreads the limit over [max, max + delta]") {
