@@ -143,7 +143,7 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
                                           .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
-    tracker.end(r);
+    tracker.end();
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(settings_.worker_id, head, r, took.count());
     // A client still waiting for "100 Continue" may or may not send its body now: the

@@ -59,7 +59,6 @@ void master::reap_workers() {
         }
         on_exit(gone, status, slot.status.load() != worker_slot::starting);
         slot.status.store(worker_slot::free);
-        slot.pid.store(0);
     }
 }
 

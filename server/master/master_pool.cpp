@@ -76,7 +76,6 @@ void master::check_harakiri() {
             "its Python traceback follows, then it is killed",
             w.id, w.pid, board_.thread(w.slot, thread).current_request(),
             static_cast<double>(running) / 1000, settings_.harakiri);
-        board_.worker(w.slot).harakiri_count.fetch_add(1);
         kill(w.pid, SIGUSR2);  // faulthandler in the worker dumps every thread's traceback
         stop_worker(w, SIGTERM, stop_cause::harakiri, "harakiri", harakiri_grace);
     }
@@ -102,7 +101,6 @@ void master::check_recycling() {
             continue;
         }
         const std::uint64_t rss = limits.max_rss_kb != 0 ? rss_kb(w.pid) : 0;
-        slot.rss_kb.store(rss);
         const recycle_verdict due = recycle_due(
             {.requests = slot.requests.load(),
              .rss_kb = rss,
@@ -188,14 +186,8 @@ void master::spawn(int id) {
     w.max_requests =
         jittered_max_requests(settings_.max_requests, settings_.max_requests_delta, random_());
     worker_slot& s = board_.worker(slot);
-    s.id.store(id);
-    s.generation.store(generation_);
     s.status.store(worker_slot::starting);
-    s.started_ms.store(monotonic_ms());
-    for (auto* counter :
-         {&s.requests, &s.exceptions, &s.bytes_sent, &s.rss_kb, &s.harakiri_count}) {
-        counter->store(0);
-    }
+    s.requests.store(0);
     try {
         const worker_process proc = w;
         w.pid = fork_process(io_, python_, [this, proc] { return worker_main_(proc); });
@@ -205,7 +197,6 @@ void master::spawn(int id) {
         respawn_at_[id] = clock::now() + 1s;
         return;
     }
-    s.pid.store(w.pid);
     w.started = clock::now();
     workers_.push_back(w);
     log::info("spawned worker {} (pid {}, generation {})", id, w.pid, generation_);

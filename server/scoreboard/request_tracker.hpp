@@ -1,8 +1,7 @@
 // Keeps a request thread's scoreboard slot true: busy with "METHOD URI" from the moment
-// its head is read until the response is done, then the worker's counters.
+// its head is read until the response is done, then the worker's request count.
 #pragma once
 
-#include "embed/wsgi_app.hpp"
 #include "protocol/request_head.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -17,14 +16,9 @@ public:
                       head.find("REQUEST_URI").value_or("-"));
     }
 
-    void end(const embed::call_result& r) noexcept {
+    void end() noexcept {
         thread_.end();
         worker_.requests.fetch_add(1, std::memory_order_relaxed);
-        worker_.bytes_sent.fetch_add(r.bytes_sent, std::memory_order_relaxed);
-        worker_.last_status.store(r.status, std::memory_order_relaxed);
-        if (r.result == embed::outcome::app_error || r.result == embed::outcome::response_aborted) {
-            worker_.exceptions.fetch_add(1, std::memory_order_relaxed);
-        }
     }
 
 private:

@@ -27,21 +27,14 @@ struct thread_slot {
     std::string current_request() const;
 };
 
+// Only what has a reader: the master keeps a worker's pid, id, generation and age itself.
+// A field for --stats or /metrics comes with the code that reads it.
 struct worker_slot {
     // retiring: the worker has served its --max-requests and takes no more (it rings the
     // doorbell so that the master forks its replacement at once).
     enum state : int { free = 0, starting, ready, retiring };
-    std::atomic<pid_t> pid;
-    std::atomic<int> id;  // the worker's number in the logs, 1-based
-    std::atomic<std::uint32_t> generation;
-    std::atomic<int> status;  // a `state`
-    std::atomic<std::int64_t> started_ms;
-    std::atomic<std::uint64_t> requests;
-    std::atomic<std::uint64_t> exceptions;
-    std::atomic<std::uint64_t> bytes_sent;
-    std::atomic<int> last_status;
-    std::atomic<std::uint64_t> rss_kb;
-    std::atomic<std::uint64_t> harakiri_count;
+    std::atomic<int> status;              // a `state`: written by the worker, reset by the master
+    std::atomic<std::uint64_t> requests;  // served: --max-requests, --idle, the recycle log
 };
 
 class scoreboard {

@@ -85,7 +85,7 @@ void connection_handler::serve(int fd, lazy_peer peer) {
     stream.end_with_response(body);
     tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
-    tracker_.end(r);
+    tracker_.end();
     if (!stream.closed()) {
         // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
         if (stream.bytes_read() < body) {
