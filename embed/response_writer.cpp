@@ -1,11 +1,11 @@
 #include "embed/response_writer.hpp"
 
 #include <fmt/format.h>
-#include <strings.h>
+
 #include <array>
-#include <charconv>
 
 #include "embed/python_error.hpp"
+#include "protocol/http_response.hpp"
 
 namespace py = pybind11;
 
@@ -13,13 +13,6 @@ namespace gantry::embed {
 namespace {
 
 constexpr std::string_view protocol_version = "HTTP/1.1";
-
-constexpr std::string_view internal_error_response =
-    "HTTP/1.1 500 Internal Server Error\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 22\r\n"
-    "\r\n"
-    "Internal Server Error\n";
 
 [[noreturn]] void raise(PyObject* type, const std::string& message) {
     PyErr_SetString(type, message.c_str());
@@ -51,38 +44,28 @@ std::string_view latin1(py::handle s, const char* what) {
             static_cast<std::size_t>(PyUnicode_GET_LENGTH(o))};
 }
 
-bool is_content_length(std::string_view name) {
-    return name.size() == 14 && strncasecmp(name.data(), "Content-Length", 14) == 0;
-}
-
-std::optional<std::uint64_t> parse_length(std::string_view v) {
-    std::uint64_t n = 0;
-    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size()) {
-        return std::nullopt;
+// "Connection, Transfer-Encoding" for the bits of response_framer::dropped().
+std::string hop_by_hop_names(unsigned dropped) {
+    std::string names;
+    for (std::size_t i = 0; i < protocol::hop_by_hop_headers.size(); ++i) {
+        if ((dropped & (1U << i)) != 0) {
+            names.append(names.empty() ? "" : ", ").append(protocol::hop_by_hop_headers[i]);
+        }
     }
-    return n;
+    return names;
 }
 
 }  // namespace
 
 void response_writer::reset(byte_sink* sink, bool head_request, const response_framing& framing) {
     sink_ = sink;
-    head_only_ = head_request;
-    delimit_ = framing.delimit;
-    keep_alive_ = framing.keep_alive;
-    chunked_ok_ = framing.chunked_ok;
-    chunked_ = false;
+    framer_.reset(framing, head_request);
+    head_.clear();
     length_hint_.reset();
-    declared_length_.reset();
-    body_offered_ = 0;
     headers_set_ = false;
     headers_sent_ = false;
     client_gone_ = false;
     bytes_sent_ = 0;
-    // An empty status is refused, and leaves the head empty with no status code (as a new
-    // one), keeping its buffer.
-    static_cast<void>(head_.start({}, {}));
 }
 
 void response_writer::start(py::handle status, py::handle headers, py::handle exc_info) {
@@ -106,9 +89,10 @@ void response_writer::start(py::handle status, py::handle headers, py::handle ex
         raise(PyExc_AssertionError, "start_response called a second time without exc_info");
     }
     headers_set_ = false;
-    declared_length_.reset();
     const std::string_view status_text = latin1(status, "status");
-    if (head_.start(protocol_version, status_text)) {
+    const std::error_code bad_status = head_.start(protocol_version, status_text);
+    framer_.start(head_.status_code());
+    if (bad_status) {
         raise(PyExc_ValueError,
               fmt::format("invalid status {} (want e.g. \"200 OK\")", repr_of(status)));
     }
@@ -124,23 +108,33 @@ void response_writer::add_headers(py::handle headers) {
     }
     // By index: no Python code runs in this loop that could change the list's length.
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(list); ++i) {
-        PyObject* item = PySequence_Fast_GET_ITEM(list, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
-            raise(PyExc_TypeError,
-                  "each response header must be a (name, value) tuple, not " + repr_of(item));
-        }
-        const auto name = latin1(PyTuple_GET_ITEM(item, 0), "header name");
-        const auto value = latin1(PyTuple_GET_ITEM(item, 1), "header value");
-        if (head_.add(name, value)) {
-            raise(PyExc_ValueError, "invalid response header " + repr_of(item) +
-                                        " (names are tokens; values may not hold CR, LF or NUL)");
-        }
-        if (is_content_length(name)) {
-            declared_length_ = parse_length(value);
-            if (!declared_length_) {
-                raise(PyExc_ValueError, "invalid Content-Length header " + repr_of(item));
-            }
-        }
+        add_header(PySequence_Fast_GET_ITEM(list, i));
+    }
+}
+
+void response_writer::add_header(PyObject* item) {
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+        raise(PyExc_TypeError,
+              "each response header must be a (name, value) tuple, not " + repr_of(item));
+    }
+    const auto name = latin1(PyTuple_GET_ITEM(item, 0), "header name");
+    const auto value = latin1(PyTuple_GET_ITEM(item, 1), "header value");
+    const protocol::header_verdict verdict = framer_.check(name, value);
+    const bool valid = verdict == protocol::header_verdict::pass
+                           ? !head_.add(name, value)
+                           : protocol::response_head::valid_name(name) &&
+                                 protocol::response_head::valid_value(value);
+    if (!valid) {
+        raise(PyExc_ValueError, "invalid response header " + repr_of(item) +
+                                    " (names are tokens; values may not hold CR, LF or NUL)");
+    }
+    if (verdict == protocol::header_verdict::invalid_length) {
+        raise(PyExc_ValueError, "invalid Content-Length header " + repr_of(item));
+    }
+    if (verdict == protocol::header_verdict::conflicting_length) {
+        // RFC 9110 8.6: no recipient could tell where such a body ends.
+        raise(PyExc_ValueError, fmt::format("a second Content-Length {} differs from the first, {}",
+                                            repr_of(item), *framer_.declared_length()));
     }
 }
 
@@ -148,18 +142,6 @@ void response_writer::require_started() const {
     if (!headers_set_) {
         raise(PyExc_AssertionError, "response body sent before start_response was called");
     }
-}
-
-std::uint64_t response_writer::allowed(std::uint64_t size) noexcept {
-    const std::uint64_t before = body_offered_;
-    body_offered_ += size;
-    if (head_only_) {
-        return 0;
-    }
-    if (!declared_length_) {
-        return size;
-    }
-    return before >= *declared_length_ ? 0 : std::min(size, *declared_length_ - before);
 }
 
 void response_writer::write(py::handle chunk, bool last) {
@@ -172,7 +154,7 @@ void response_writer::write(py::handle chunk, bool last) {
     if (size == 0) {
         return;  // PEP 3333: headers wait for the first non-empty chunk
     }
-    const std::string_view body(PyBytes_AS_STRING(chunk.ptr()), allowed(size));
+    const std::string_view body(PyBytes_AS_STRING(chunk.ptr()), framer_.admit(size));
     if (body.empty() && headers_sent_) {
         return;
     }
@@ -181,10 +163,9 @@ void response_writer::write(py::handle chunk, bool last) {
 
 void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t count) {
     require_started();
-    const std::uint64_t n = allowed(count);
+    const std::uint64_t n = framer_.admit(count);
     if (!headers_sent_) {
-        // Nothing was sent before: the file is the whole body.
-        send(final_head(head_only_ ? std::nullopt : std::optional(n)), {});
+        send(final_head(n), {});  // nothing was sent before: the file is the whole body
     }
     if (n == 0) {
         return;
@@ -192,17 +173,16 @@ void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t cou
     if (sink_ == nullptr) {
         raise_os_error("file sent after the request ended");
     }
-    const std::string size_line = chunked_ ? fmt::format("{:x}\r\n", n) : std::string();
+    const protocol::chunk_size_line size_line = framer_.chunk_start(n);
     std::error_code ec;
     {
         py::gil_scoped_release nogil;
-        const std::span<const std::byte> before[] = {std::as_bytes(std::span(size_line))};
+        const std::span<const std::byte> before[] = {std::as_bytes(std::span(size_line.view()))};
         sink_->write(before, ec);
         if (!ec) {
             sink_->send_file(fd, offset, n, ec);
         }
-        const std::span<const std::byte> after[] = {
-            std::as_bytes(std::span(std::string_view(chunked_ ? "\r\n" : "")))};
+        const std::span<const std::byte> after[] = {std::as_bytes(std::span(framer_.chunk_end(n)))};
         if (!ec) {
             sink_->write(after, ec);
         }
@@ -215,9 +195,8 @@ void response_writer::finish() {
     require_started();
     if (!headers_sent_) {
         send(final_head(0), {}, true);
-    } else if (chunked_) {
-        chunked_ = false;  // the terminator is not itself framed
-        send("0\r\n\r\n", {}, true);
+    } else if (const std::string_view end = framer_.last_chunk(); !end.empty()) {
+        send(end, {}, true);  // as a "head": a body piece would be framed as a chunk
     }
     if (sink_ != nullptr) {
         sink_->response_complete();
@@ -225,63 +204,43 @@ void response_writer::finish() {
 }
 
 std::string_view response_writer::final_head(std::optional<std::uint64_t> known_total) {
-    if (!delimit_) {
-        return head_.finish();
-    }
-    const int status = head_.status_code();
-    const bool no_body = head_only_ || status < 200 || status == 204 || status == 304;
-    if (keep_alive_ && !declared_length_ && !no_body) {
-        if (known_total) {
-            head_.add("Content-Length", fmt::format("{}", *known_total));
-            declared_length_ = known_total;
-        } else if (chunked_ok_) {
-            head_.add("Transfer-Encoding", "chunked");
-            chunked_ = true;
-        } else {
-            keep_alive_ = false;  // an HTTP/1.0 body of unknown length ends at close
-        }
-    }
-    if (!keep_alive_) {
-        head_.add("Connection", "close");
-    } else if (!chunked_ok_) {
-        head_.add("Connection", "keep-alive");  // HTTP/1.0 clients look for it
-    }
+    framer_.finish_head(head_, known_total);
     return head_.finish();
 }
 
 void response_writer::send_internal_error() {
     headers_set_ = true;
-    head_.start(protocol_version, "500 Internal Server Error");
-    send(internal_error_response, {});
+    framer_.start(500);
+    send(protocol::http_error_response(500, framer_.head_request()), {});
 }
 
-std::string response_writer::length_mismatch() const {
-    if (!declared_length_ || head_only_ || body_offered_ == *declared_length_) {
-        return {};
+std::string response_writer::warning() const {
+    std::string out;
+    const auto declared = framer_.declared_length();
+    const std::uint64_t offered = framer_.offered();
+    if (declared && framer_.body_allowed() && offered != *declared) {
+        out =
+            fmt::format("the application sent {} body bytes for a Content-Length of {}{}", offered,
+                        *declared, offered > *declared ? "; the excess was not sent" : "");
     }
-    if (body_offered_ > *declared_length_) {
-        return fmt::format(
-            "the application sent {} body bytes for a Content-Length of {}; "
-            "the excess was not sent",
-            body_offered_, *declared_length_);
+    if (framer_.dropped() != 0) {
+        out.append(out.empty() ? "" : "; ")
+            .append(fmt::format("the application's hop-by-hop header(s) {} were dropped "
+                                "(PEP 3333: they are the server's alone)",
+                                hop_by_hop_names(framer_.dropped())));
     }
-    return fmt::format("the application sent {} body bytes for a Content-Length of {}",
-                       body_offered_, *declared_length_);
+    return out;
 }
 
 void response_writer::send(std::string_view head, std::string_view body, bool last) {
     if (sink_ == nullptr) {
         raise_os_error("write() called after the request ended");
     }
-    char size_line[20] = "";
-    std::size_t size_len = 0;
-    if (chunked_ && !body.empty()) {
-        size_len = fmt::format_to_n(size_line, sizeof size_line, "{:x}\r\n", body.size()).size;
-    }
-    const std::string_view chunk_end = size_len > 0 ? "\r\n" : "";
+    const protocol::chunk_size_line size_line = framer_.chunk_start(body.size());
+    const std::string_view chunk_end = framer_.chunk_end(body.size());
     const std::array<std::span<const std::byte>, 4> parts{
         std::as_bytes(std::span(head.data(), head.size())),
-        std::as_bytes(std::span(size_line, size_len)),
+        std::as_bytes(std::span(size_line.view())),
         std::as_bytes(std::span(body.data(), body.size())),
         std::as_bytes(std::span(chunk_end.data(), chunk_end.size()))};
     std::error_code ec;

@@ -1,6 +1,7 @@
 // start_response and write() of PEP 3333: checks what the application sends, builds the
-// response head, and sends it with the first non-empty body chunk (one gather write). A
-// Content-Length the app declares is held to; a HEAD response carries no body.
+// response head, and sends it with the first non-empty body chunk (one gather write). How the
+// body is delimited (Content-Length, chunked, close; no body to HEAD, 204, 304) and which
+// headers may pass is the codec's: protocol/http_framing.hpp.
 // Python sees it through the callables of embed/start_response.hpp.
 #pragma once
 
@@ -12,6 +13,7 @@
 
 #include "embed/byte_io.hpp"
 #include "embed/wsgi_app.hpp"
+#include "protocol/http_framing.hpp"
 #include "protocol/response_head.hpp"
 
 namespace gantry::embed {
@@ -40,36 +42,30 @@ public:
 
     bool headers_sent() const noexcept { return headers_sent_; }
     bool client_gone() const noexcept { return client_gone_; }
-    int status() const noexcept { return head_.status_code(); }
+    int status() const noexcept { return framer_.status(); }
     std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
-    // The response was delimited and the client wants more: the connection may stay open.
-    bool keep_alive() const noexcept { return delimit_ && keep_alive_; }
-    // What the app got wrong about Content-Length, or "".
-    std::string length_mismatch() const;
+    // The response was delimited and whole, and the client wants more: the connection may
+    // stay open.
+    bool keep_alive() const noexcept { return framer_.keep_alive(); }
+    // What the app got wrong that was repaired (Content-Length, hop-by-hop headers), or "".
+    std::string warning() const;
     void detach() noexcept { sink_ = nullptr; }
 
 private:
     void add_headers(pybind11::handle headers);
+    void add_header(PyObject* item);
     void require_started() const;
-    // How much of `size` more body bytes may go out: all, unless Content-Length says less.
-    std::uint64_t allowed(std::uint64_t size) noexcept;
-    // The head as it goes out: for an HTTP client, with what delimits the body added.
+    // The head as it goes out, with what delimits the body added.
     std::string_view final_head(std::optional<std::uint64_t> known_total);
     void send(std::string_view head, std::string_view body, bool last = false);
     void check(const std::error_code& ec);
 
     byte_sink* sink_ = nullptr;
-    bool head_only_ = false;
-    bool delimit_ = false;
-    bool keep_alive_ = false;
-    bool chunked_ok_ = false;
-    bool chunked_ = false;
-    std::optional<std::uint64_t> length_hint_;
+    protocol::response_framer framer_;
     protocol::response_head head_;
-    std::optional<std::uint64_t> declared_length_;
-    std::uint64_t body_offered_ = 0;  // what the app gave, sent or not
-    bool headers_set_ = false;
-    bool headers_sent_ = false;
+    std::optional<std::uint64_t> length_hint_;
+    bool headers_set_ = false;   // start_response was called (PEP 3333: once, unless exc_info)
+    bool headers_sent_ = false;  // the head went out: exc_info now re-raises
     bool client_gone_ = false;
     std::uint64_t bytes_sent_ = 0;
 };

@@ -11,18 +11,12 @@
 #include "embed/python_error.hpp"
 #include "embed/response_writer.hpp"
 #include "embed/start_response.hpp"
+#include "protocol/http_response.hpp"
 
 namespace py = pybind11;
 
 namespace gantry::embed {
 namespace {
-
-constexpr std::string_view not_found_response =
-    "HTTP/1.1 404 Not Found\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 10\r\n"
-    "\r\n"
-    "Not Found\n";
 
 struct mounted_app {
     std::string prefix;
@@ -92,6 +86,18 @@ void close_result(py::handle result) {
     if (py::hasattr(result, "close")) {
         result.attr("close")();
     }
+}
+
+call_result answer_not_found(byte_sink& out, bool head_request) {
+    const std::string response = protocol::http_error_response(404, head_request);
+    std::error_code ec;
+    const std::span<const std::byte> parts[] = {std::as_bytes(std::span(response))};
+    out.write(parts, ec);
+    call_result r;
+    r.result = outcome::no_app;
+    r.status = 404;
+    r.bytes_sent = ec ? 0 : response.size();
+    return r;
 }
 
 bool serves(std::string_view prefix, std::string_view path) {
@@ -180,21 +186,15 @@ wsgi_app::~wsgi_app() {
 
 call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body, byte_sink& out,
                              const response_framing& framing) {
-    call_result r;
+    const bool head_request = head.find("REQUEST_METHOD") == "HEAD";
     const mounted_app* target = impl_->find(head);
     if (target == nullptr) {
-        std::error_code ec;
-        const std::span<const std::byte> parts[] = {std::as_bytes(std::span(not_found_response))};
-        out.write(parts, ec);
-        r.result = outcome::no_app;
-        r.status = 404;
-        r.bytes_sent = ec ? 0 : not_found_response.size();
-        return r;
+        return answer_not_found(out, head_request);
     }
+    call_result r;
     py::gil_scoped_acquire gil;
     const auto length = head.chunked ? std::nullopt : std::optional(head.content_length);
-    PyObject* const start_response =
-        impl_->start_responses.acquire(&out, head.find("REQUEST_METHOD") == "HEAD", framing);
+    PyObject* const start_response = impl_->start_responses.acquire(&out, head_request, framing);
     const on_exit release_start_response([&] { impl_->start_responses.release(start_response); });
     input_object input = impl_->inputs.acquire(&body, length);
     const on_exit release_input([&] { impl_->inputs.release(std::move(input)); });
@@ -226,7 +226,7 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
     if (r.result == outcome::ok && !reader.failure().empty()) {
         r.warning = reader.failure();  // the app caught the read error and answered anyway
     } else if (r.result == outcome::ok) {
-        r.warning = writer.length_mismatch();
+        r.warning = writer.warning();
     }
     r.status = writer.status();
     r.bytes_sent = writer.bytes_sent();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "embed/byte_io.hpp"
+#include "protocol/http_framing.hpp"
 #include "protocol/request_head.hpp"
 
 namespace gantry::embed {
@@ -32,14 +33,8 @@ struct wsgi_settings {
     bool multiprocess = false;
 };
 
-// How the response's end is marked. Behind a uwsgi front nothing is needed (the front
-// reads until the connection closes); straight to an HTTP client the body must be delimited
-// for the connection to be kept alive.
-struct response_framing {
-    bool delimit = false;     // speaking HTTP to the client itself
-    bool keep_alive = false;  // the client asked to keep the connection open
-    bool chunked_ok = false;  // HTTP/1.1: a body of unknown length may be sent chunked
-};
+// What the connection allows the response: the codec's (protocol/http_framing.hpp) input.
+using response_framing = protocol::connection_framing;
 
 enum class outcome {
     ok,

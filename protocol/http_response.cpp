@@ -50,7 +50,7 @@ std::string_view http_reason(int status) noexcept {
     }
 }
 
-std::string http_error_response(int status) {
+std::string http_error_response(int status, bool head_request) {
     status = std::clamp(status, 100, 999);
     const std::string code = std::to_string(status);
     const std::string_view reason = http_reason(status);
@@ -60,7 +60,10 @@ std::string http_error_response(int status) {
     out.append("HTTP/1.1 ").append(code).append(" ").append(reason).append("\r\n");
     out.append("Content-Type: text/plain; charset=utf-8\r\n");
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
-    out.append("Connection: close\r\n\r\n").append(body);
+    out.append("Connection: close\r\n\r\n");
+    if (!head_request) {
+        out.append(body);
+    }
     return out;
 }
 

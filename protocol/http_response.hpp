@@ -1,5 +1,6 @@
-// The few responses the HTTP codec writes itself, before or instead of the application's:
-// the interim 100 Continue, and a whole response for a request that was refused.
+// The few responses the server writes itself, before or instead of the application's: the
+// interim 100 Continue, and a whole response for a request that was refused or failed (the
+// one place such a response is built, on the HTTP and the uwsgi path alike).
 #pragma once
 
 #include <string>
@@ -22,7 +23,8 @@ std::string_view http_reason(int status) noexcept;
 // A complete response: status line, text/plain body naming the status, Content-Length and
 // "Connection: close" (after a refused request the rest of its bytes cannot be framed, so
 // the connection must end), e.g. "HTTP/1.1 413 Content Too Large\r\n...". `status` is
-// clamped to 100..999.
-std::string http_error_response(int status);
+// clamped to 100..999. To a HEAD request (`head_request`), the same head without the body
+// (RFC 9110 9.3.2).
+std::string http_error_response(int status, bool head_request = false);
 
 }  // namespace gantry::protocol

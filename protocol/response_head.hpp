@@ -11,6 +11,12 @@ namespace gantry::protocol {
 
 class response_head {
 public:
+    // Forgets the head (no status code, as a new one) and keeps the buffer for the next.
+    void clear() noexcept {
+        buf_.clear();
+        status_code_ = 0;
+    }
+
     // Starts a new head: `protocol` is e.g. "HTTP/1.1", `status` the WSGI status "200 OK".
     std::error_code start(std::string_view protocol, std::string_view status);
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
 #include "server/net/socket_options.hpp"
 #include "server/net/socket_stream.hpp"
@@ -98,12 +99,7 @@ void connection_handler::serve(int fd, lazy_peer peer) {
 }
 
 void connection_handler::refuse_body(int fd, lazy_peer peer) {
-    static constexpr std::string_view response =
-        "HTTP/1.1 413 Request Entity Too Large\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        "Content-Length: 25\r\n"
-        "\r\n"
-        "Request Entity Too Large\n";
+    const std::string response = protocol::http_error_response(413);
     const auto& head = parser_.head();
     log::warning("worker {}: {} {} {}: body of {} bytes is over --limit-post {}: 413", worker_id_,
                  peer, var_or_dash(head, "REQUEST_METHOD"), var_or_dash(head, "REQUEST_URI"),

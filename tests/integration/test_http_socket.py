@@ -205,4 +205,48 @@ def test_head_response_has_no_body(gantry, port, path):
         assert (resp.status, resp.body) == (200, b"GET /echo/after-head 0"), resp.raw
 
 
+def test_204_sends_no_body_though_the_app_gave_one(gantry, port):
+    start_http(gantry, port)
+    with HttpConn(port) as c:
+        resp = c.request("GET", "/no-content")
+        assert (resp.status, resp.body) == (204, b""), resp.raw
+        # Body bytes would now be read as the start of the next response.
+        resp = c.request("GET", "/echo/after-204")
+        assert (resp.status, resp.body) == (200, b"GET /echo/after-204 0"), resp.raw
+
+
+def test_app_hop_by_hop_headers_are_dropped_and_warned_about(gantry, port):
+    g = start_http(gantry, port)
+    with HttpConn(port) as c:
+        resp = c.request("GET", "/hop")
+        assert (resp.status, resp.body) == (200, b"abc"), resp.raw
+        assert resp.header("X-Kind") == "hop", resp.raw
+        for name in ("Transfer-Encoding", "Keep-Alive", "Upgrade"):
+            assert resp.header(name) is None, resp.raw
+        assert resp.header("Content-Length") == "3", resp.raw
+        resp = c.request("GET", "/echo/after-hop")  # still the same connection
+        assert resp.status == 200, resp.raw
+    g.wait_for_log("hop-by-hop header(s) Keep-Alive, Transfer-Encoding, Upgrade were dropped")
+
+
+def test_two_different_content_lengths_are_a_500(gantry, port):
+    g = start_http(gantry, port, allow_log_errors=True)
+    with HttpConn(port) as c:
+        resp = c.request("GET", "/two-lengths")
+        assert resp.status == 500, resp.raw
+    g.wait_for_log("a second Content-Length")
+
+
+def test_body_short_of_its_content_length_closes_the_connection(gantry, port):
+    """The client would wait for the 5 missing bytes: only the close tells it they won't come."""
+    start_http(gantry, port)
+    with HttpConn(port) as c:
+        c.send(build_request("GET", "/short"))
+        c.sock.settimeout(3)
+        data = b""
+        while chunk := c.sock.recv(65536):  # a timeout here: the connection was kept
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\n01234"), data
+
+
 # -- 6. no starvation ----------------------------------------------------------------

@@ -12,6 +12,10 @@
 /calls      how many requests reached /upload in this worker (for --limit-post).
 /meet       waits (up to 5 s) until 3 requests are in it at once: "met" or a 503.
 /hold       ?DIR: creates DIR/held, then waits (up to 10 s) until DIR/release exists.
+/no-content a 204 with body bytes (which must not be sent).
+/hop        hop-by-hop headers of its own (which must not pass) and a list body.
+/two-lengths  two different Content-Length headers (a 500).
+/short      declares 10 bytes and sends 5.
 """
 
 import hashlib
@@ -93,6 +97,19 @@ def application(environ, start_response):
                 break
             time.sleep(0.01)
         return reply(start_response, b"released")
+    if path == "/no-content":
+        start_response("204 No Content", [("X-Kind", "none")])
+        return [b"oops"]
+    if path == "/hop":
+        start_response("200 OK", [("Transfer-Encoding", "chunked"), ("Keep-Alive", "timeout=1"),
+                                  ("Upgrade", "h2c"), ("X-Kind", "hop")])
+        return [b"abc"]
+    if path == "/two-lengths":
+        start_response("200 OK", [("Content-Length", "3"), ("Content-Length", "4")])
+        return [b"abc"]
+    if path == "/short":
+        start_response("200 OK", [("Content-Length", "10")])
+        return [b"01234"]
     if path == "/calls":
         return reply_json(start_response, CALLS)
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
