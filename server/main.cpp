@@ -10,10 +10,10 @@
 
 #include "embed/app_load_error.hpp"
 #include "server/log/log.hpp"
-#include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/run.hpp"
+#include "server/util/config_error.hpp"
 
 namespace {
 

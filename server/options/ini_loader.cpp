@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "server/options/config_error.hpp"
 #include "server/options/config_file.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {

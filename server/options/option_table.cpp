@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <map>
 
-#include "server/options/config_error.hpp"
 #include "server/options/option_rows.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {
