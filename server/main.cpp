@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
-        server::log::configure({.json = o.log_json, .requests = !o.disable_logging});
+        server::log::configure(
+            {.json = o.log_json, .requests = !o.disable_logging, .lowest = o.log_level});
         return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());

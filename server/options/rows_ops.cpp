@@ -20,6 +20,18 @@ shown show_log_format(const options& o) {
     return o.log_json ? shown{"json"} : shown{};
 }
 
+void store_log_level(options& o, std::string_view value) {
+    const auto l = log::level_named(value);
+    if (!l) {
+        throw std::invalid_argument("expected debug, info, warning or error");
+    }
+    o.log_level = *l;
+}
+
+shown show_log_level(const options& o) {
+    return o.log_level == defaults().log_level ? shown{} : shown{std::string(name_of(o.log_level))};
+}
+
 }  // namespace
 
 std::vector<option_def> ops_rows() {
@@ -34,6 +46,8 @@ std::vector<option_def> ops_rows() {
              &o::logto, value_type::path),
         {"log-format", "", ops, value_type::text, false, "uwsgi", "uwsgi (text lines) or json",
          store_log_format, show_log_format},
+        {"log-level", "", ops, value_type::text, false, "info",
+         "the lowest level logged: debug, info, warning or error", store_log_level, show_log_level},
         flag("disable-logging", "", ops, "no log line per request", &o::disable_logging),
     };
 }
