@@ -10,11 +10,11 @@
 
 #include "embed/app_load_error.hpp"
 #include "server/log/log.hpp"
-#include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
 #include "server/run.hpp"
+#include "server/util/config_error.hpp"
 
 int main(int argc, char** argv) {
     // Python is embedded without its signal handlers, so nothing else ignores SIGPIPE:
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
-        server::log::configure({.json = o.log_json, .requests = !o.disable_logging});
+        server::log::configure(
+            {.json = o.log_json, .requests = !o.disable_logging, .lowest = o.log_level});
         return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());

@@ -19,11 +19,11 @@
 #include "server/master/master.hpp"
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
-#include "server/options/config_error.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
+#include "server/util/config_error.hpp"
 #include "server/worker/worker.hpp"
 
 namespace gantry::server {

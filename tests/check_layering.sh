@@ -28,5 +28,22 @@ hits=$(grep -rlE '\bfork\(\)' --include='*.cpp' server embed protocol | grep -v 
 hits=$(grep -rlE '#include *<yaml-cpp' --include='*.cpp' --include='*.hpp' . | grep -v 'server/options/yaml_loader.cpp' | grep -v '^./build')
 [ -n "$hits" ] && fail "yaml-cpp outside the YAML loader: $hits"
 
+# Boost.Process forks and reaps on its own, outside the fork bracket: one file may use it.
+hits=$(grep -rlE '#include *<boost/process' --include='*.cpp' --include='*.hpp' \
+    protocol embed server tests/unit | grep -v '^server/cron/cron_runner.cpp$')
+[ -n "$hits" ] && fail "Boost.Process outside server/cron/cron_runner.cpp: $hits"
+
+# yaml-cpp's types stay inside the YAML loader's .cpp: no header may name them.
+hits=$(grep -rl 'YAML::' --include='*.hpp' protocol embed server tests/unit)
+[ -n "$hits" ] && fail "YAML:: in a header: $hits"
+
+# server/'s sub-folders form a graph with no cycle (server/*.cpp, the composition root, may
+# include them all). An edge is a #include "server/X/..." in server/Y/; tsort names a loop.
+loop=$(grep -rE '^#include *"server/[a-z_]+/' --include='*.cpp' --include='*.hpp' server |
+    sed -nE 's|^server/([a-z_]+)/[^:]*:#include *"server/([a-z_]+)/.*|\1 \2|p' |
+    awk '$1 != $2' | sort -u | tsort 2>&1 >/dev/null)
+[ -n "$loop" ] && fail "include cycle between server/ sub-folders: $(echo "$loop" |
+    sed -n 's/^tsort: \([a-z_]*\)$/\1/p' | awk '!seen[$0]++' | tr '\n' ' ')"
+
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status

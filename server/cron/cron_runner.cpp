@@ -11,9 +11,9 @@
 
 #include "server/cron/schedule.hpp"
 #include "server/log/log.hpp"
-#include "server/options/config_error.hpp"
 #include "server/process/exit_status.hpp"
 #include "server/process/fork_process.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace bp = boost::process;

@@ -9,23 +9,7 @@
 namespace gantry::server::log {
 namespace {
 
-// Debug lines (a client closing early, say) stay out of the log until an option asks.
-constexpr level lowest_level = level::info;
 settings current;
-
-constexpr std::string_view name_of(level l) {
-    switch (l) {
-        case level::debug:
-            return "debug";
-        case level::info:
-            return "info";
-        case level::warning:
-            return "warning";
-        case level::error:
-            return "error";
-    }
-    return "?";
-}
 
 std::string timestamp() {
     timespec now{};
@@ -89,7 +73,7 @@ void configure(const settings& s) {
 }
 
 bool enabled(level l) noexcept {
-    return l >= lowest_level;
+    return l >= current.lowest;
 }
 
 void write(level l, std::string_view message) noexcept {

@@ -9,13 +9,14 @@
 #include <string_view>
 #include <utility>
 
-namespace gantry::server::log {
+#include "server/log/level.hpp"
 
-enum class level { debug, info, warning, error };
+namespace gantry::server::log {
 
 struct settings {
     bool json = false;
-    bool requests = true;  // one line per request (--disable-logging turns it off)
+    bool requests = true;        // one line per request (--disable-logging turns it off)
+    level lowest = level::info;  // --log-level: lines below it are not written
 };
 
 // Set once in main(), before any thread or fork.
@@ -37,32 +38,20 @@ void request(const request_line& r) noexcept;
 // Whether request() writes anything: lets the hot path skip gathering its fields.
 bool requests_enabled() noexcept;
 
-template <typename... Args>
-void debug(fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(level::debug)) {
-        write(level::debug, fmt::format(f, std::forward<Args>(args)...));
+// log::info("worker {} ready", id): one function object per level, so the format string
+// is checked at compile time and nothing is formatted for a level that is off.
+template <level L>
+struct at_level {
+    template <typename... Args>
+    void operator()(fmt::format_string<Args...> f, Args&&... args) const {
+        if (enabled(L)) {
+            write(L, fmt::format(f, std::forward<Args>(args)...));
+        }
     }
-}
-
-template <typename... Args>
-void info(fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(level::info)) {
-        write(level::info, fmt::format(f, std::forward<Args>(args)...));
-    }
-}
-
-template <typename... Args>
-void warning(fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(level::warning)) {
-        write(level::warning, fmt::format(f, std::forward<Args>(args)...));
-    }
-}
-
-template <typename... Args>
-void error(fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(level::error)) {
-        write(level::error, fmt::format(f, std::forward<Args>(args)...));
-    }
-}
+};
+inline constexpr at_level<level::debug> debug{};
+inline constexpr at_level<level::info> info{};
+inline constexpr at_level<level::warning> warning{};
+inline constexpr at_level<level::error> error{};
 
 }  // namespace gantry::server::log

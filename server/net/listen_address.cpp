@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <charconv>
 
-#include "server/options/config_error.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 

@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "server/options/config_error.hpp"
 #include "server/options/option_values.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "server/options/config_error.hpp"
 #include "server/options/config_file.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {
@@ -28,15 +28,14 @@ std::string expand_magic(const std::string& v, const std::map<std::string, std::
                          const std::string& folder, const std::string& where) {
     std::string out;
     for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] != '%' || i + 1 == v.size()) {
-            out += v[i];
-        } else if (v[i + 1] == 'd') {
+        const char next = v[i] == '%' && i + 1 < v.size() ? v[i + 1] : '\0';
+        if (next == 'd') {
             out += folder + "/";
             ++i;
-        } else if (v[i + 1] == '%') {
+        } else if (next == '%') {
             out += '%';
             ++i;
-        } else if (v[i + 1] == '(') {
+        } else if (next == '(') {
             const auto close = v.find(')', i);
             const std::string name =
                 close == std::string::npos ? "" : v.substr(i + 2, close - i - 2);

@@ -5,9 +5,9 @@
 #include <filesystem>
 
 #include "server/options/cli_parser.hpp"
-#include "server/options/config_error.hpp"
 #include "server/options/ini_loader.hpp"
 #include "server/options/yaml_loader.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {

@@ -1,4 +1,6 @@
-// The rows of the option table, made once (see option_table.hpp for what a row is).
+// The rows of the option table, made once (see option_table.hpp for what a row is). Each
+// subsystem's rows are made in their own file, options/rows_<subsystem>.cpp, from the
+// factories in row_factories.hpp; make_option_rows() puts them in --help order.
 #pragma once
 
 #include <vector>
@@ -8,5 +10,17 @@
 namespace gantry::server {
 
 std::vector<option_def> make_option_rows();
+
+namespace rows {
+
+std::vector<option_def> app_rows();     // the WSGI app: what to import and how
+std::vector<option_def> net_rows();     // listeners and connections
+std::vector<option_def> pool_rows();    // workers: how many, recycling, cheap mode
+std::vector<option_def> cron_rows();    // scheduled commands and calls
+std::vector<option_def> ops_rows();     // pidfile, user, logging
+std::vector<option_def> meta_rows();    // the configuration itself: files, --help
+std::vector<option_def> compat_rows();  // uWSGI options accepted and ignored
+
+}  // namespace rows
 
 }  // namespace gantry::server

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <map>
 
-#include "server/options/config_error.hpp"
 #include "server/options/option_rows.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {
 
-const std::vector<option_def>& rows() {
+const std::vector<option_def>& all_rows() {
     static const std::vector<option_def> table = make_option_rows();
     return table;
 }
@@ -47,7 +47,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 // Sections in the order --help shows them.
 std::vector<std::string_view> sections() {
     std::vector<std::string_view> out;
-    for (const option_def& d : rows()) {
+    for (const option_def& d : all_rows()) {
         if (std::find(out.begin(), out.end(), d.section) == out.end()) {
             out.push_back(d.section);
         }
@@ -84,11 +84,11 @@ std::string dashed_names(const option_def& d) {
 }  // namespace
 
 std::span<const option_def> option_table() {
-    return rows();
+    return all_rows();
 }
 
 const option_def* find_option(std::string_view name) {
-    for (const option_def& d : rows()) {
+    for (const option_def& d : all_rows()) {
         for (std::string_view n : names_of(d)) {
             if (n == name) {
                 return &d;
@@ -101,7 +101,7 @@ const option_def* find_option(std::string_view name) {
 std::string suggest_option(std::string_view name) {
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
-    for (const option_def& d : rows()) {
+    for (const option_def& d : all_rows()) {
         const std::size_t distance = edit_distance(name, d.name);
         if (distance < best_distance) {
             best_distance = distance;
@@ -142,7 +142,7 @@ std::string usage_text() {
         "--socket ADDR [options]\n";
     for (std::string_view section : sections()) {
         text += fmt::format("\n{}:\n", section);
-        for (const option_def& d : rows()) {
+        for (const option_def& d : all_rows()) {
             if (d.section == section) {
                 text += fmt::format("  {:<40} {}\n",
                                     dashed_names(d) + std::string(placeholder(d.type)), d.doc);
@@ -162,7 +162,7 @@ std::string options_markdown() {
     for (std::string_view section : sections()) {
         md += fmt::format(
             "\n## {}\n\n| option | aliases | default | meaning |\n|---|---|---|---|\n", section);
-        for (const option_def& d : rows()) {
+        for (const option_def& d : all_rows()) {
             if (d.section != section) {
                 continue;
             }
@@ -182,7 +182,7 @@ std::string options_markdown() {
 
 std::string config_yaml(const options& o) {
     std::string yaml = "gantry:\n";
-    for (const option_def& d : rows()) {
+    for (const option_def& d : all_rows()) {
         const std::vector<std::string> values = d.show(o);
         if (values.empty()) {
             continue;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "server/log/level.hpp"
+
 namespace gantry::server {
 
 struct options {
@@ -68,6 +70,7 @@ struct options {
     int listen = 1024;
     std::string logto;
     bool log_json = false;
+    log::level log_level = log::level::info;  // the lowest level written
     bool disable_logging = false;
 
     // Meta

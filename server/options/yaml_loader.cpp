@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "server/options/config_error.hpp"
 #include "server/options/config_file.hpp"
 #include "server/options/option_values.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "server/options/config_error.hpp"
+#include "server/util/config_error.hpp"
 
 namespace gantry::server {
 namespace {

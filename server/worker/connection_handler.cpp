@@ -10,9 +10,9 @@
 
 #include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
+#include "server/log/request_log.hpp"
 #include "server/net/socket_options.hpp"
 #include "server/net/socket_stream.hpp"
-#include "server/worker/request_log.hpp"
 
 namespace gantry::server {
 namespace {

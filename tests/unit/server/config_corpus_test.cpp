@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
+#include "server/util/config_error.hpp"
 
 using gantry::server::config_error;
 using gantry::server::config_yaml;

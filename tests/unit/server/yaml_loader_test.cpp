@@ -4,8 +4,8 @@
 #include <fstream>
 #include <vector>
 
-#include "server/options/config_error.hpp"
 #include "server/options/load_options.hpp"
+#include "server/util/config_error.hpp"
 
 using gantry::server::config_error;
 using gantry::server::load_options;

@@ -1,4 +1,4 @@
-#include "server/worker/request_log.hpp"
+#include "server/log/request_log.hpp"
 
 #include "server/log/log.hpp"
 

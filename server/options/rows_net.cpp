@@ -1,0 +1,43 @@
+// The listeners' options: where gantry listens, and how long and how much a connection may
+// take.
+#include "server/options/option_rows.hpp"
+#include "server/options/row_factories.hpp"
+
+namespace gantry::server::rows {
+namespace {
+
+void store_chmod(options& o, std::string_view value) {
+    o.chmod_socket = parse_mode(value);
+}
+
+shown show_chmod(const options& o) {
+    return o.chmod_socket == 0660 ? shown{} : shown{quoted(fmt::format("{:o}", o.chmod_socket))};
+}
+
+}  // namespace
+
+std::vector<option_def> net_rows() {
+    using o = options;
+    const auto net = section::net;
+    return {
+        list("socket", "s uwsgi-socket", net,
+             "uwsgi-protocol listener: HOST:PORT, :PORT or /path.sock", &o::sockets),
+        list("http-socket", "", net, "HTTP/1.1 listener for clients and load balancers: HOST:PORT",
+             &o::http_sockets),
+        duration("http-keepalive-timeout", net, "5s",
+                 "how long an idle keep-alive connection stays open", &o::http_keepalive_timeout,
+                 3600),
+        {"chmod-socket", "", net, value_type::text, false, "660", "mode of unix sockets",
+         store_chmod, show_chmod},
+        number("listen", "l", net, "1024", "listen queue size (clamped to net.core.somaxconn)",
+               &o::listen, 1, 65535),
+        size("buffer-size", "b", net, "65535", "largest uwsgi vars block accepted", &o::buffer_size,
+             65535),
+        size("limit-post", "", net, "off", "largest request body accepted; larger ones get 413",
+             &o::limit_post, std::uint64_t{1} << 50),
+        duration("socket-timeout", net, "4s", "how long a read or write on a connection may wait",
+                 &o::socket_timeout, 86400),
+    };
+}
+
+}  // namespace gantry::server::rows

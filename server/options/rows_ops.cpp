@@ -1,0 +1,55 @@
+// The operator's options: who gantry runs as, where its pid and its log go, and what the
+// log says.
+#include <stdexcept>
+
+#include "server/options/option_rows.hpp"
+#include "server/options/row_factories.hpp"
+
+namespace gantry::server::rows {
+namespace {
+
+// "text" is accepted as another name for uwsgi.
+void store_log_format(options& o, std::string_view value) {
+    if (value != "uwsgi" && value != "json" && value != "text") {
+        throw std::invalid_argument("expected uwsgi or json");
+    }
+    o.log_json = value == "json";
+}
+
+shown show_log_format(const options& o) {
+    return o.log_json ? shown{"json"} : shown{};
+}
+
+void store_log_level(options& o, std::string_view value) {
+    const auto l = log::level_named(value);
+    if (!l) {
+        throw std::invalid_argument("expected debug, info, warning or error");
+    }
+    o.log_level = *l;
+}
+
+shown show_log_level(const options& o) {
+    return o.log_level == defaults().log_level ? shown{} : shown{std::string(name_of(o.log_level))};
+}
+
+}  // namespace
+
+std::vector<option_def> ops_rows() {
+    using o = options;
+    const auto ops = section::ops;
+    return {
+        text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
+             value_type::path),
+        text("uid", "", ops, "run as this user (name or id) after binding", &o::uid),
+        text("gid", "", ops, "run as this group (name or id) after binding", &o::gid),
+        text("logto", "", ops, "log (and the app's output) to this file; SIGUSR1 reopens it",
+             &o::logto, value_type::path),
+        {"log-format", "", ops, value_type::text, false, "uwsgi", "uwsgi (text lines) or json",
+         store_log_format, show_log_format},
+        {"log-level", "", ops, value_type::text, false, "info",
+         "the lowest level logged: debug, info, warning or error", store_log_level, show_log_level},
+        flag("disable-logging", "", ops, "no log line per request", &o::disable_logging),
+    };
+}
+
+}  // namespace gantry::server::rows
