@@ -64,7 +64,8 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
         if (inherited != nullptr) {
             for (const auto& [name, fd] : inherited->listeners) {
                 if (name == text) {
-                    out.emplace_back(address, speaks, fd).configure(o.socket_timeout, defer);
+                    out.emplace_back(address, speaks, unique_fd(fd))
+                        .configure(o.socket_timeout, defer);
                     return;
                 }
             }
@@ -236,7 +237,7 @@ int run(const options& o, const std::vector<std::string>& argv) {
         o.lazy_apps ? nullptr : preload(o, python, inherited.has_value());
     std::optional<scoreboard> board;
     if (inherited) {
-        board.emplace(inherited->scoreboard_fd, inherited->scoreboard_workers,
+        board.emplace(unique_fd(inherited->scoreboard_fd), inherited->scoreboard_workers,
                       inherited->scoreboard_threads);
     } else {
         board.emplace(2 * (o.processes + spare_workers), o.threads);
