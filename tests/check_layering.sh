@@ -28,5 +28,14 @@ hits=$(grep -rlE '\bfork\(\)' --include='*.cpp' server embed protocol | grep -v 
 hits=$(grep -rlE '#include *<yaml-cpp' --include='*.cpp' --include='*.hpp' . | grep -v 'server/options/yaml_loader.cpp' | grep -v '^./build')
 [ -n "$hits" ] && fail "yaml-cpp outside the YAML loader: $hits"
 
+# Every descriptor has one owner, server/util/unique_fd.hpp, the only place that closes one.
+# A call is `close(` not preceded by a name character, `.` or `->` (so `f.close()`,
+# `drain_before_close(` and `close_result(` pass); comments and string literals are ignored.
+hits=$(grep -rnE --include='*.cpp' --include='*.hpp' '(^|[^A-Za-z0-9_.>])close[[:space:]]*\(' \
+    server embed protocol | grep -v '^server/util/unique_fd\.hpp:' \
+    | sed -E 's#^([^:]*:[0-9]*:)#\1 #; s#//.*$##; s#"([^"\\]|\\.)*"#""#g' \
+    | grep -E ':[0-9]+: .*(^|[^A-Za-z0-9_.>])close[[:space:]]*\(')
+[ -n "$hits" ] && fail "close() outside server/util/unique_fd.hpp (own the descriptor in a unique_fd): $hits"
+
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status
