@@ -63,7 +63,8 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
         if (inherited != nullptr) {
             for (const auto& [name, fd] : inherited->listeners) {
                 if (name == text) {
-                    out.emplace_back(address, speaks, fd).configure(o.socket_timeout, defer);
+                    out.emplace_back(address, speaks, unique_fd(fd))
+                        .configure(o.socket_timeout, defer);
                     return;
                 }
             }
@@ -217,7 +218,7 @@ void apply_env(const options& o) {
 
 scoreboard make_scoreboard(const options& o, const handover* inherited) {
     if (inherited != nullptr) {
-        return scoreboard(inherited->scoreboard_fd, inherited->scoreboard_workers,
+        return scoreboard(unique_fd(inherited->scoreboard_fd), inherited->scoreboard_workers,
                           inherited->scoreboard_threads);
     }
     return scoreboard(2 * (o.processes + spare_workers), o.threads);

@@ -45,5 +45,14 @@ loop=$(grep -rE '^#include *"server/[a-z_]+/' --include='*.cpp' --include='*.hpp
 [ -n "$loop" ] && fail "include cycle between server/ sub-folders: $(echo "$loop" |
     sed -n 's/^tsort: \([a-z_]*\)$/\1/p' | awk '!seen[$0]++' | tr '\n' ' ')"
 
+# Every descriptor has one owner, server/util/unique_fd.hpp, the only place that closes one.
+# A call is `close(` not preceded by a name character, `.` or `->` (so `f.close()`,
+# `drain_before_close(` and `close_result(` pass); comments and string literals are ignored.
+hits=$(grep -rnE --include='*.cpp' --include='*.hpp' '(^|[^A-Za-z0-9_.>])close[[:space:]]*\(' \
+    server embed protocol | grep -v '^server/util/unique_fd\.hpp:' \
+    | sed -E 's#^([^:]*:[0-9]*:)#\1 #; s#//.*$##; s#"([^"\\]|\\.)*"#""#g' \
+    | grep -E ':[0-9]+: .*(^|[^A-Za-z0-9_.>])close[[:space:]]*\(')
+[ -n "$hits" ] && fail "close() outside server/util/unique_fd.hpp (own the descriptor in a unique_fd): $hits"
+
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status

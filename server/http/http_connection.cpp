@@ -83,8 +83,9 @@ private:
 
 }  // namespace
 
-http_connection::http_connection(int fd, const peer_address& peer, const http_settings& settings)
-    : fd_(fd),
+http_connection::http_connection(unique_fd conn, const peer_address& peer,
+                                 const http_settings& settings)
+    : fd_(std::move(conn)),
       peer_(peer),
       peer_text_(peer.text()),
       settings_(settings),
@@ -94,15 +95,11 @@ http_connection::http_connection(int fd, const peer_address& peer, const http_se
       buffer_(settings.max_head + body_room) {
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
         const peer_address me = peer_address_of(local);
         local_host_ = me.host;
         local_port_ = me.port;
     }
-}
-
-http_connection::~http_connection() {
-    close(fd_);
 }
 
 long http_connection::receive(bool wait) {
@@ -113,7 +110,7 @@ long http_connection::receive(bool wait) {
     }
     for (;;) {
         const ssize_t n =
-            recv(fd_, buffer_.data() + end_, buffer_.size() - end_, wait ? 0 : MSG_DONTWAIT);
+            recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, wait ? 0 : MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -136,7 +133,7 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     }
     add_socket_vars();
     http_body_source body(*this, parser_.expects_continue() && !parser_.body_done());
-    socket_stream out(fd_, {});
+    socket_stream out(fd_.get(), {});
     const auto& head = parser_.head();
     const embed::response_framing framing{.delimit = true,
                                           .keep_alive = parser_.keep_alive(),
@@ -222,8 +219,8 @@ void http_connection::answer_error(const std::error_code& ec) {
     log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_,
                  ec.message(), status);
     std::error_code write_ec;
-    write_all(fd_, protocol::http_error_response(status), write_ec);
-    drain_before_close(fd_, max_skipped_body, 1);
+    write_all(fd_.get(), protocol::http_error_response(status), write_ec);
+    drain_before_close(fd_.get(), max_skipped_body, 1);
 }
 
 }  // namespace gantry::server

@@ -14,6 +14,7 @@
 #include "protocol/http_request_parser.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 
@@ -28,13 +29,12 @@ public:
     // What to do with the connection after serve_one().
     enum class next { close, wait_for_request, serve_again };
 
-    // Takes ownership of the connected socket `fd`.
-    http_connection(int fd, const peer_address& peer, const http_settings& settings);
-    ~http_connection();
+    // Owns the connected socket `conn` from here on: it closes with the connection.
+    http_connection(unique_fd conn, const peer_address& peer, const http_settings& settings);
     http_connection(const http_connection&) = delete;
     http_connection& operator=(const http_connection&) = delete;
 
-    int fd() const noexcept { return fd_; }
+    int fd() const noexcept { return fd_.get(); }
 
     // Reads one request, lets the app answer it, and says whether another may follow.
     next serve_one(embed::wsgi_app& app, request_tracker& tracker);
@@ -58,7 +58,7 @@ private:
     bool skip_rest_of_body();
     void answer_error(const std::error_code& ec);
 
-    int fd_;
+    unique_fd fd_;
     peer_address peer_;
     std::string peer_text_;
     std::string local_host_;

@@ -32,10 +32,11 @@ http_poller::http_poller(std::span<const listener> listeners, const http_setting
     : listeners_(listeners),
       settings_(settings),
       keepalive_timeout_(std::chrono::seconds(keepalive_timeout)),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       next_sweep_(clock::now() + sweep_every) {
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epoll_fd_ < 0 || wake_fd_ < 0 || !watch(wake_fd_, EPOLLIN, wake_tag)) {
+    // A throw below closes both: they are members already.
+    if (!epoll_fd_ || !wake_fd_ || !watch(wake_fd_.get(), EPOLLIN, wake_tag)) {
         throw std::runtime_error(std::string("cannot set up the HTTP poller: ") +
                                  std::strerror(errno));
     }
@@ -51,17 +52,11 @@ http_poller::http_poller(std::span<const listener> listeners, const http_setting
     }
 }
 
-http_poller::~http_poller() {
-    parked_.clear();
-    close(wake_fd_);
-    close(epoll_fd_);
-}
-
 bool http_poller::watch(int fd, std::uint32_t events, std::uint64_t tag) {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = tag;
-    return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+    return epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 void http_poller::enqueue(work_item&& item) {
@@ -71,7 +66,7 @@ void http_poller::enqueue(work_item&& item) {
     ready_.push_back(std::move(item));
 }
 
-work_item http_poller::next() {
+work_item http_poller::next(std::error_code& ec) {
     std::unique_lock lock(mutex_);
     for (;;) {
         if (!ready_.empty()) {
@@ -91,23 +86,26 @@ work_item http_poller::next() {
             idle_threads_.wait(lock);
             continue;
         }
-        poll(lock);
+        poll(lock, ec);
+        if (ec) {
+            return {};
+        }
     }
 }
 
-void http_poller::poll(std::unique_lock<std::mutex>& lock) {
+void http_poller::poll(std::unique_lock<std::mutex>& lock, std::error_code& ec) {
     polling_ = true;
     lock.unlock();
     epoll_event events[max_events];
     const int timeout_ms = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(sweep_every).count());
-    const int n = epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+    const int n = epoll_wait(epoll_fd_.get(), events, max_events, timeout_ms);
     const int wait_errno = errno;
     lock.lock();
     polling_ = false;
     if (n < 0 && wait_errno != EINTR) {
-        log::error("worker {}: epoll_wait: {}", settings_.worker_id, std::strerror(wait_errno));
-        std::_Exit(1);  // nothing can be served any more; the master starts a new worker
+        ec.assign(wait_errno, std::generic_category());
+        return;
     }
     for (int i = 0; i < n; ++i) {
         const std::uint64_t tag = events[i].data.u64;
@@ -123,7 +121,7 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock) {
         // A parked connection has its next request (or its end): EPOLLONESHOT has disarmed it.
         const auto fd = static_cast<std::size_t>(tag);
         if (fd < parked_.size() && parked_[fd]) {
-            enqueue({.http = std::move(parked_[fd]), .uwsgi_fd = -1, .peer = {}});
+            enqueue({.http = std::move(parked_[fd]), .uwsgi = {}, .peer = {}});
         }
     }
     const clock::time_point now = clock::now();
@@ -138,25 +136,26 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock) {
 void http_poller::accept_one(const listener& from) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    const int fd = accept4(from.fd(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-    if (fd < 0) {
+    unique_fd conn(accept4(from.fd(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    if (!conn) {
         if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR) {
             log::warning("worker {}: accept: {}", settings_.worker_id, std::strerror(errno));
         }
         return;
     }
     if (from.speaks() == listener::protocol::uwsgi) {
-        enqueue({.http = nullptr, .uwsgi_fd = fd, .peer = peer});
+        enqueue({.http = nullptr, .uwsgi = std::move(conn), .peer = peer});
         return;
     }
     // Responses go out in one or two writes: Nagle would only add delay (a no-op on unix
     // sockets).
     const int on = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(conn.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     // Served at once: a client sends its request as soon as it is connected, and a head
     // that is not complete yet is parked by the request thread without waiting for it.
-    enqueue({.http = std::make_unique<http_connection>(fd, peer_address_of(peer), settings_),
-             .uwsgi_fd = -1,
+    enqueue({.http = std::make_unique<http_connection>(std::move(conn), peer_address_of(peer),
+                                                       settings_),
+             .uwsgi = {},
              .peer = {}});
 }
 
@@ -186,8 +185,8 @@ void http_poller::park(std::unique_ptr<http_connection> connection) {
     ev.events = EPOLLIN | EPOLLONESHOT;
     ev.data.u64 = slot;
     // Re-armed after each request; added the first time it is parked.
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-        (errno != ENOENT || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)) {
         log::warning("worker {}: cannot watch a keep-alive connection: {}; closed",
                      settings_.worker_id, std::strerror(errno));
         parked_[slot].reset();
@@ -209,7 +208,7 @@ void http_poller::stop() {
         parked_.clear();  // idle keep-alive connections are closed now
     }
     const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof one);
+    [[maybe_unused]] const ssize_t n = write(wake_fd_.get(), &one, sizeof one);
     idle_threads_.notify_all();
 }
 

@@ -13,22 +13,24 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <system_error>
 #include <vector>
 
 #include <boost/circular_buffer.hpp>
 
 #include "server/http/http_connection.hpp"
 #include "server/net/listener.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 
 // One unit of work: an HTTP connection with a request coming, or a fresh uwsgi connection.
 struct work_item {
     std::unique_ptr<http_connection> http;
-    int uwsgi_fd = -1;
+    unique_fd uwsgi;
     sockaddr_storage peer{};  // of a uwsgi connection, for its log lines
 
-    bool empty() const noexcept { return !http && uwsgi_fd < 0; }
+    bool empty() const noexcept { return !http && !uwsgi; }
 };
 
 class http_poller {
@@ -37,13 +39,13 @@ public:
     // request is normally there already), uwsgi ones (a worker may serve both) likewise.
     http_poller(std::span<const listener> listeners, const http_settings& settings,
                 int keepalive_timeout);
-    ~http_poller();
     http_poller(const http_poller&) = delete;
     http_poller& operator=(const http_poller&) = delete;
 
     // Blocks until there is work, waiting on the epoll set itself when no other thread does.
-    // After stop(), what is ready is still handed out, then an empty item.
-    work_item next();
+    // After stop(), what is ready is still handed out, then an empty item. An empty item
+    // and `ec` set: the epoll set cannot be waited on any more (the caller decides what then).
+    work_item next(std::error_code& ec);
 
     // The connection waits for its next request; it is closed after the keep-alive timeout
     // (checked once a second) if none comes.
@@ -61,7 +63,7 @@ private:
 
     // Queues `item` for the next free thread; the caller holds the mutex.
     void enqueue(work_item&& item);
-    void poll(std::unique_lock<std::mutex>& lock);
+    void poll(std::unique_lock<std::mutex>& lock, std::error_code& ec);
     void accept_one(const listener& from);
     void close_idle(clock::time_point now);
     bool watch(int fd, std::uint32_t events, std::uint64_t tag);
@@ -69,8 +71,8 @@ private:
     std::span<const listener> listeners_;
     http_settings settings_;
     clock::duration keepalive_timeout_;
-    int epoll_fd_ = -1;
-    int wake_fd_ = -1;  // an eventfd: stop() wakes the thread in epoll_wait
+    unique_fd epoll_fd_;
+    unique_fd wake_fd_;  // an eventfd: stop() wakes the thread in epoll_wait
 
     std::mutex mutex_;  // guards everything below
     std::condition_variable idle_threads_;
@@ -78,7 +80,8 @@ private:
     boost::circular_buffer<work_item> ready_{16};
     bool polling_ = false;  // a thread is in epoll_wait (or handling what it returned)
     bool stopping_ = false;
-    // Parked connections by descriptor, and since when; null where none is parked.
+    // Parked connections by descriptor, and since when; null where none is parked. Declared
+    // after the epoll set, so destroyed (closed) before it.
     std::vector<std::unique_ptr<http_connection>> parked_;
     std::vector<clock::time_point> parked_since_;
     clock::time_point next_sweep_;

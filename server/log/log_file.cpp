@@ -9,20 +9,22 @@
 #include <stdexcept>
 
 #include "server/log/log.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 namespace {
 
 std::string log_path;  // set once at start-up, before any thread or fork
 
+// The log becomes stdout and stderr, which stay inheritable (dup2 clears close-on-exec) on
+// purpose: a cron command's output lands in the log.
 int open_onto_stdio(const std::string& path) {
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0) {
+    const unique_fd file(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    if (!file) {
         return errno;
     }
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
+    dup2(file.get(), STDOUT_FILENO);
+    dup2(file.get(), STDERR_FILENO);
     return 0;
 }
 

@@ -17,9 +17,32 @@ namespace {
 
 constexpr const char* variable = "GANTRY_HANDOVER";
 
-void keep_across_exec(int fd) {
-    fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
+void set_close_on_exec(int fd, bool on) {
+    const int flags = fcntl(fd, F_GETFD);
+    fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
 }
+
+// Every descriptor the hand-over names: the listeners and the scoreboard.
+void set_close_on_exec(const handover& h, bool on) {
+    for (const auto& entry : h.listeners) {
+        set_close_on_exec(entry.second, on);
+    }
+    set_close_on_exec(h.scoreboard_fd, on);
+}
+
+// The hand-over's descriptors, inheritable for the exec alone: if it fails they are made
+// close-on-exec again, or every later exec (a cron job's /bin/sh) would inherit the
+// listeners and the scoreboard.
+class inheritable_for_exec {
+public:
+    explicit inheritable_for_exec(const handover& h) : h_(h) { set_close_on_exec(h_, false); }
+    ~inheritable_for_exec() { set_close_on_exec(h_, true); }
+    inheritable_for_exec(const inheritable_for_exec&) = delete;
+    inheritable_for_exec& operator=(const inheritable_for_exec&) = delete;
+
+private:
+    const handover& h_;
+};
 
 // "chain board listeners workers": numbers, '|'-separated lists; socket names last in
 // each listener entry, since they may hold ':' but never '|' or '\n'.
@@ -70,15 +93,13 @@ std::optional<handover> take_handover() {
     }
     handover h = decode(text);
     unsetenv(variable);
+    // Taken over by this process: close-on-exec again from now on, claimed or not.
+    set_close_on_exec(h, true);
     return h;
 }
 
 void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
                    const handover& h) {
-    for (const auto& entry : h.listeners) {
-        keep_across_exec(entry.second);
-    }
-    keep_across_exec(h.scoreboard_fd);
     setenv(variable, encode(h).c_str(), 1);
     if (chdir(cwd.c_str()) != 0) {
         log::error("reload: cannot go back to {}: {}", cwd, std::strerror(errno));
@@ -94,8 +115,12 @@ void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    execv("/proc/self/exe", args.data());
-    const int err = errno;
+    int err = 0;
+    {
+        const inheritable_for_exec handed_on(h);
+        execv("/proc/self/exe", args.data());
+        err = errno;
+    }
     sigprocmask(SIG_SETMASK, &old, nullptr);
     unsetenv(variable);
     log::error("reload: exec failed: {}", std::strerror(err));

@@ -23,10 +23,12 @@ struct handover {
 };
 
 // What a previous master handed over, if this process is its replacement (and removes it
-// from the environment, so that nothing else inherits it).
+// from the environment, so that nothing else inherits it). Its descriptors are made
+// close-on-exec again here; the listeners and the scoreboard that take them own them.
 std::optional<handover> take_handover();
 
-// Execs `argv` again from `cwd` with `h` in the environment. Returns only if exec failed.
+// Execs `argv` again from `cwd` with `h` in the environment. `h` names descriptors the
+// caller still owns; they are inheritable only during the exec. Returns only if it failed.
 void reexec_master(const std::vector<std::string>& argv, const std::string& cwd, const handover& h);
 
 }  // namespace gantry::server

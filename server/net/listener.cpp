@@ -1,6 +1,5 @@
 #include "server/net/listener.hpp"
 
-#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,7 +22,7 @@ namespace {
         fmt::format("{} {}: {}: {}", a.option, a.text, what, std::strerror(err)));
 }
 
-int bind_tcp(const listen_address& a) {
+unique_fd bind_tcp(const listen_address& a) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -37,19 +36,18 @@ int bind_tcp(const listen_address& a) {
     }
     int err = 0;
     for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-        const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+        unique_fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
             err = errno;
             continue;
         }
         const int on = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+        setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
             freeaddrinfo(found);
             return fd;
         }
         err = errno;
-        close(fd);
     }
     freeaddrinfo(found);
     fail(a, "cannot bind", err);
@@ -61,16 +59,14 @@ void remove_stale_socket(const listen_address& a, const sockaddr_un& sun) {
     if (lstat(a.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
         return;
     }
-    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool alive = connect(probe, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0;
-    close(probe);
-    if (alive) {
+    const unique_fd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0) {
         fail(a, "cannot bind", EADDRINUSE);
     }
     unlink(a.path.c_str());
 }
 
-int bind_unix(const listen_address& a, int mode) {
+unique_fd bind_unix(const listen_address& a, int mode) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     if (a.path.size() >= sizeof sun.sun_path) {
@@ -78,14 +74,12 @@ int bind_unix(const listen_address& a, int mode) {
     }
     std::memcpy(sun.sun_path, a.path.c_str(), a.path.size() + 1);
     remove_stale_socket(a, sun);
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    unique_fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
         fail(a, "cannot create socket", errno);
     }
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
-        const int err = errno;
-        close(fd);
-        fail(a, "cannot bind", err);
+    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
+        fail(a, "cannot bind", errno);
     }
     // --chmod-socket (660 by default: the front's group may connect, others may not).
     chmod(a.path.c_str(), static_cast<mode_t>(mode));
@@ -96,40 +90,31 @@ int bind_unix(const listen_address& a, int mode) {
 
 listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
                    int unix_mode, bool defer)
-    : address_(address), speaks_(speaks) {
-    fd_ = address_.type == listen_address::kind::tcp ? bind_tcp(address_)
-                                                     : bind_unix(address_, unix_mode);
-    if (::listen(fd_, backlog) != 0) {
-        const int err = errno;
-        close(fd_);
-        fd_ = -1;
-        fail(address_, "cannot listen", err);
+    : address_(address),
+      speaks_(speaks),
+      fd_(address_.type == listen_address::kind::tcp ? bind_tcp(address_)
+                                                     : bind_unix(address_, unix_mode)) {
+    if (::listen(fd_.get(), backlog) != 0) {
+        fail(address_, "cannot listen", errno);  // fd_ closes as the constructor throws
     }
     configure(io_timeout, defer);
 }
 
 void listener::configure(int io_timeout, bool defer) noexcept {
-    set_io_timeout(fd_, io_timeout);
+    set_io_timeout(fd_.get(), io_timeout);
     if (address_.type == listen_address::kind::tcp) {
-        defer_accept(fd_, defer ? io_timeout : 0);  // 0 clears what a replaced master set
+        defer_accept(fd_.get(), defer ? io_timeout : 0);  // 0 clears what a replaced master set
     }
 }
 
-listener::listener(const listen_address& address, protocol speaks, int inherited_fd)
-    : address_(address), speaks_(speaks), fd_(inherited_fd) {
-    fcntl(fd_, F_SETFD, fcntl(fd_, F_GETFD) | FD_CLOEXEC);
-}
-
-listener::listener(listener&& other) noexcept
-    : address_(std::move(other.address_)),
-      speaks_(other.speaks_),
-      fd_(std::exchange(other.fd_, -1)) {}
+listener::listener(const listen_address& address, protocol speaks, unique_fd inherited)
+    : address_(address), speaks_(speaks), fd_(std::move(inherited)) {}
 
 listener::~listener() {
-    if (fd_ < 0) {
-        return;
+    if (!fd_) {
+        return;  // moved from
     }
-    close(fd_);
+    fd_.reset();
     if (address_.type == listen_address::kind::unix_path) {
         unlink(address_.path.c_str());
     }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/net/listen_address.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 
@@ -19,18 +20,19 @@ public:
     // before accept() sees it (see socket_options.hpp).
     listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
              int unix_mode, bool defer_accept);
-    // Takes over `fd`, a listener bound by the master this process replaced (a reload);
-    // configure() then applies this configuration's timeouts to it.
-    listener(const listen_address& address, protocol speaks, int inherited_fd);
+    // Takes over `inherited`, a listener bound by the master this process replaced (a
+    // reload; take_handover() made it close-on-exec again); configure() then applies this
+    // configuration's timeouts to it.
+    listener(const listen_address& address, protocol speaks, unique_fd inherited);
     ~listener();
-    listener(listener&& other) noexcept;
+    listener(listener&& other) noexcept = default;
     listener& operator=(listener&&) = delete;
     listener(const listener&) = delete;
 
     // The socket options accepted connections inherit, as the constructor sets them.
     void configure(int io_timeout, bool defer_accept) noexcept;
 
-    int fd() const noexcept { return fd_; }
+    int fd() const noexcept { return fd_.get(); }
     protocol speaks() const noexcept { return speaks_; }
     const std::string& name() const noexcept { return address_.text; }
     // Whether accepted connections get the listener's timeouts from the kernel (TCP only).
@@ -39,7 +41,7 @@ public:
 private:
     listen_address address_;
     protocol speaks_;
-    int fd_ = -1;
+    unique_fd fd_;
 };
 
 }  // namespace gantry::server

@@ -3,11 +3,12 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "server/net/socket_options.hpp"
 
 namespace gantry::server {
 namespace {
@@ -52,20 +53,34 @@ void socket_stream::write_last(std::span<const std::span<const std::byte>> buffe
                                std::error_code& ec) {
     // MSG_MORE holds a tail shorter than a segment until response_complete() closes the
     // socket, which sends it with the FIN.
-    send_all(buffers, ends_with_response_ ? MSG_MORE : 0, ec);
+    send_all(buffers, owned_ ? MSG_MORE : 0, ec);
 }
 
 void socket_stream::response_complete() noexcept {
-    if (!ends_with_response_ || fd_ < 0) {
-        return;
+    if (!owned_) {
+        return;  // borrowed, or already closed
     }
     if (bytes_read_ < body_length_) {
         // Closing with unread bytes would reset the connection: only end the sending side
-        // (which flushes the held tail); the caller drains the rest and closes.
+        // (which flushes the held tail); finish() drains the rest and closes.
         shutdown(fd_, SHUT_WR);
         return;
     }
-    close(fd_);
+    close_connection();
+}
+
+void socket_stream::finish(int drain_seconds) noexcept {
+    if (!owned_) {
+        return;  // borrowed, or closed by response_complete()
+    }
+    if (bytes_read_ < body_length_) {
+        drain_before_close(fd_, body_length_ - bytes_read_, drain_seconds);
+    }
+    close_connection();
+}
+
+void socket_stream::close_connection() noexcept {
+    owned_.reset();
     fd_ = -1;  // an app reading or writing from its close() gets EBADF, never a reused fd
 }
 

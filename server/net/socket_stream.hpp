@@ -1,23 +1,38 @@
 // One accepted connection as the WSGI bridge's byte source and sink. The body bytes that
 // arrived with the head are served first, then the socket is read.
 //
-// A connection that ends with its response (the uwsgi protocol's) may be handed to the
-// stream with end_with_response(): the response's last bytes are then sent with MSG_MORE
-// and the socket is closed as soon as the response is complete, before the application's
+// A stream either borrows its socket (an HTTP keep-alive connection, which outlives the
+// request) or owns it for the whole request, when the connection ends with the response
+// (the uwsgi protocol's). An owning stream sends the response's last bytes with MSG_MORE
+// and closes the socket as soon as the response is complete, before the application's
 // close() runs, so that the tail and the FIN leave in one segment and the front sees the
 // end of the response at once.
 #pragma once
 
+#include <cstdint>
 #include <span>
+#include <utility>
 
 #include "embed/byte_io.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 
 class socket_stream final : public embed::byte_source, public embed::byte_sink {
 public:
+    // Reads and writes `fd`, which stays the caller's and outlives the stream.
     socket_stream(int fd, std::span<const std::byte> already_read) noexcept
         : fd_(fd), pending_(already_read) {}
+    // Owns `conn` until the end of its last request, whose body is `body_length` bytes. The
+    // stream closes it itself once the response is complete, unless the app left part of
+    // the body unread: then it only shuts its sending side down, and finish() drains the
+    // rest and closes. Either way the connection is closed when the stream is destroyed.
+    socket_stream(unique_fd conn, std::span<const std::byte> already_read,
+                  std::uint64_t body_length) noexcept
+        : owned_(std::move(conn)),
+          fd_(owned_.get()),
+          pending_(already_read),
+          body_length_(body_length) {}
 
     std::size_t read_some(std::span<std::byte> into, std::error_code& ec) override;
     void write(std::span<const std::span<const std::byte>> buffers, std::error_code& ec) override;
@@ -26,28 +41,21 @@ public:
                     std::error_code& ec) override;
     void response_complete() noexcept override;
 
-    // The connection closes after this response, whose request body is `body_length` bytes.
-    // The stream then closes `fd` itself once the response is complete (see closed()),
-    // unless the app left part of the body unread: then it only shuts its sending side
-    // down, and the caller drains the rest and closes.
-    void end_with_response(std::uint64_t body_length) noexcept {
-        ends_with_response_ = true;
-        body_length_ = body_length;
-    }
-    // The stream closed the connection: its descriptor is no longer the caller's to close.
-    bool closed() const noexcept { return fd_ < 0; }
-
-    // Bytes handed out by read_some() so far: what of the body the app has read.
-    std::uint64_t bytes_read() const noexcept { return bytes_read_; }
+    // After the application's close(), on an owning stream: drains for at most
+    // `drain_seconds` what of the body the app left unread (PEP 3333 lets it answer without
+    // reading it: a 403 to an upload, say), then closes the connection if it is still open.
+    void finish(int drain_seconds) noexcept;
 
 private:
     void send_all(std::span<const std::span<const std::byte>> buffers, int flags,
                   std::error_code& ec);
 
-    int fd_;
+    void close_connection() noexcept;
+
+    unique_fd owned_;  // the connection while an owning stream holds it; empty if borrowed
+    int fd_;           // what is read and written: -1 once the stream closed it
     std::span<const std::byte> pending_;
-    std::uint64_t bytes_read_ = 0;
-    bool ends_with_response_ = false;
+    std::uint64_t bytes_read_ = 0;  // handed out by read_some(): what of the body the app read
     std::uint64_t body_length_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 namespace gantry::server {
 
@@ -38,21 +39,20 @@ std::string thread_slot::current_request() const {
 }
 
 scoreboard::scoreboard(int workers, int threads)
-    : workers_(workers), threads_(threads), fd_(memfd_create("gantry-scoreboard", 0)) {
-    if (fd_ < 0) {
+    : workers_(workers), threads_(threads), fd_(memfd_create("gantry-scoreboard", MFD_CLOEXEC)) {
+    if (!fd_) {
         throw std::runtime_error(fmt::format("scoreboard: memfd_create: {}", std::strerror(errno)));
     }
     map(true);
 }
 
-scoreboard::scoreboard(int fd, int workers, int threads)
-    : workers_(workers), threads_(threads), fd_(fd) {
+scoreboard::scoreboard(unique_fd inherited, int workers, int threads)
+    : workers_(workers), threads_(threads), fd_(std::move(inherited)) {
     map(false);
 }
 
 scoreboard::~scoreboard() {
     munmap(base_, size_);
-    close(fd_);
 }
 
 std::size_t scoreboard::stride() const noexcept {
@@ -62,10 +62,10 @@ std::size_t scoreboard::stride() const noexcept {
 
 void scoreboard::map(bool fresh) {
     size_ = stride() * static_cast<std::size_t>(workers_);
-    if (fresh && ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    if (fresh && ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
         throw std::runtime_error(fmt::format("scoreboard: ftruncate: {}", std::strerror(errno)));
     }
-    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
     if (p == MAP_FAILED) {
         throw std::runtime_error(fmt::format("scoreboard: mmap: {}", std::strerror(errno)));
     }

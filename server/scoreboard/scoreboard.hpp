@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/util/unique_fd.hpp"
+
 namespace gantry::server {
 
 // Milliseconds on CLOCK_MONOTONIC: the same clock in every process of the machine.
@@ -41,15 +43,17 @@ class scoreboard {
 public:
     // A new mapping for `workers` worker slots of `threads` thread slots each.
     scoreboard(int workers, int threads);
-    // Maps an existing scoreboard (inherited across a re-exec) from its descriptor.
-    scoreboard(int fd, int workers, int threads);
+    // Maps an existing scoreboard (inherited across a re-exec) from its descriptor, which it
+    // owns from here on.
+    scoreboard(unique_fd inherited, int workers, int threads);
     ~scoreboard();
     scoreboard(const scoreboard&) = delete;
     scoreboard& operator=(const scoreboard&) = delete;
 
     int workers() const noexcept { return workers_; }
     int threads() const noexcept { return threads_; }
-    int fd() const noexcept { return fd_; }
+    // Handed over across a re-exec (see reexec.hpp); the scoreboard keeps owning it.
+    int fd() const noexcept { return fd_.get(); }
 
     worker_slot& worker(int index) const noexcept;
     thread_slot& thread(int worker_index, int thread_index) const noexcept;
@@ -62,7 +66,7 @@ private:
 
     int workers_;
     int threads_;
-    int fd_;
+    unique_fd fd_;  // the memfd: a throwing constructor closes it too
     std::byte* base_ = nullptr;
     std::size_t size_ = 0;
 };

@@ -29,11 +29,11 @@ acceptor::acceptor(std::span<const listener> listeners) : listeners_(listeners) 
     }
 }
 
-int acceptor::next(sockaddr_storage& peer, const listener*& from) {
+unique_fd acceptor::next(sockaddr_storage& peer, const listener*& from) {
     for (;;) {
         if (worker_control::stopping()) {
             errno = EINTR;
-            return -1;
+            return {};
         }
         std::size_t ready = 0;
         if (fds_.size() > 1) {
@@ -41,21 +41,21 @@ int acceptor::next(sockaddr_storage& peer, const listener*& from) {
                 if (errno == EINTR) {
                     continue;
                 }
-                return -1;
+                return {};
             }
             while (fds_[ready].revents == 0) {
                 ++ready;
             }
         }
         socklen_t len = sizeof peer;
-        const int fd =
-            accept4(fds_[ready].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-        if (fd >= 0) {
+        unique_fd conn(
+            accept4(fds_[ready].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+        if (conn) {
             from = &listeners_[ready];
-            return fd;
+            return conn;
         }
         if (!transient(errno)) {
-            return -1;
+            return {};
         }
         if (errno == EMFILE || errno == ENFILE) {
             log::warning("accept: {}; retrying", std::strerror(errno));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/net/listener.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 
@@ -17,9 +18,9 @@ class acceptor {
 public:
     explicit acceptor(std::span<const listener> listeners);
 
-    // The next connection and the listener it came from; -1 when the worker is stopping or
-    // accepting failed for good (errno says which).
-    int next(sockaddr_storage& peer, const listener*& from);
+    // The next connection and the listener it came from; none when the worker is stopping
+    // or accepting failed for good (errno says which).
+    unique_fd next(sockaddr_storage& peer, const listener*& from);
 
 private:
     std::span<const listener> listeners_;

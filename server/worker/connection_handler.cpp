@@ -69,31 +69,23 @@ std::size_t connection_handler::read_head(int fd, lazy_peer peer) {
     }
 }
 
-void connection_handler::serve(int fd, lazy_peer peer) {
+void connection_handler::serve(unique_fd conn, lazy_peer peer) {
     const auto start = std::chrono::steady_clock::now();
-    const std::size_t have = read_head(fd, peer);
+    const std::size_t have = read_head(conn.get(), peer);
     if (have == 0) {
-        close(fd);
         return;
     }
     if (limit_post_ != 0 && parser_.head().content_length > limit_post_) {
-        refuse_body(fd, peer);
-        close(fd);
+        refuse_body(conn.get(), peer);
         return;
     }
-    const std::uint64_t body = parser_.head().content_length;
-    socket_stream stream(fd, std::span(buffer_.data() + head_size_, have - head_size_));
-    stream.end_with_response(body);
+    // The connection ends with this response: the stream owns it from here on.
+    socket_stream stream(std::move(conn), std::span(buffer_.data() + head_size_, have - head_size_),
+                         parser_.head().content_length);
     tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
     tracker_.end();
-    if (!stream.closed()) {
-        // PEP 3333 lets an app answer without reading the body (a 403 to an upload, say).
-        if (stream.bytes_read() < body) {
-            drain_before_close(fd, body - stream.bytes_read(), drain_seconds_);
-        }
-        close(fd);
-    }
+    stream.finish(drain_seconds_);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(worker_id_, parser_.head(), r, took.count());
 }

@@ -12,6 +12,7 @@
 #include "protocol/request_parser.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
+#include "server/util/unique_fd.hpp"
 #include "server/worker/worker.hpp"
 
 namespace gantry::server {
@@ -21,8 +22,8 @@ public:
     connection_handler(const worker_settings& settings, embed::wsgi_app& app,
                        request_tracker tracker);
 
-    // Serves the request on `fd` and closes it. `peer` names the client in logs.
-    void serve(int fd, lazy_peer peer);
+    // Serves the request on `conn`, which it closes. `peer` names the client in logs.
+    void serve(unique_fd conn, lazy_peer peer);
 
 private:
     // Reads until the parser has the whole head; returns the bytes received, 0 on failure.

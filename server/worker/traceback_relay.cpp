@@ -6,8 +6,10 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "server/log/log.hpp"
+#include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
 namespace {
@@ -15,7 +17,13 @@ namespace {
 // A dump is written in many small pieces; a pause this long means it is complete.
 constexpr int quiet_ms = 100;
 
-void relay(int fd, int worker_id) {
+// The pipe's write end, for the life of the worker: faulthandler keeps writing to it from
+// its signal handler and never closes it.
+unique_fd dump_write_end;
+
+// Owns the read end for as long as it runs (the life of the worker).
+void relay(unique_fd read_end, int worker_id) {
+    const int fd = read_end.get();
     std::string dump;
     char buf[4096];
     for (;;) {
@@ -43,8 +51,10 @@ int start_traceback_relay(int worker_id) {
     if (pipe2(fds, O_CLOEXEC) != 0) {
         return 2;  // no pipe: dump straight into the log file, unformatted
     }
-    std::thread(relay, fds[0], worker_id).detach();
-    return fds[1];
+    unique_fd read_end(fds[0]);
+    dump_write_end.reset(fds[1]);
+    std::thread(relay, std::move(read_end), worker_id).detach();
+    return dump_write_end.get();
 }
 
 }  // namespace gantry::server

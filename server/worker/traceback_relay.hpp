@@ -5,7 +5,8 @@
 
 namespace gantry::server {
 
-// Starts the relay thread and returns the descriptor faulthandler should write to.
+// Starts the relay thread and returns the descriptor faulthandler should write to (the
+// relay keeps owning it; once per worker process).
 int start_traceback_relay(int worker_id);
 
 }  // namespace gantry::server

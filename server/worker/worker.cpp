@@ -55,17 +55,17 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
     for (;;) {
         sockaddr_storage peer{};
         const listener* from = nullptr;
-        const int fd = accept.next(peer, from);
-        if (fd < 0) {
+        unique_fd conn = accept.next(peer, from);
+        if (!conn) {
             if (!worker_control::stopping()) {
                 log::error("worker {}: cannot accept: {}", settings.id, std::strerror(errno));
             }
             return;
         }
         if (!from->passes_timeouts()) {
-            set_io_timeout(fd, settings.socket_timeout);
+            set_io_timeout(conn.get(), settings.socket_timeout);
         }
-        handler.serve(fd, lazy_peer{&peer});
+        handler.serve(std::move(conn), lazy_peer{&peer});
         budget.spent();
     }
 }
@@ -75,12 +75,18 @@ void serve_polled(const worker_settings& settings, http_poller& poller, embed::w
                   request_tracker tracker, const request_budget& budget) {
     connection_handler uwsgi(settings, app, tracker);
     for (;;) {
-        work_item item = poller.next();  // a fresh item each time: a closed connection is freed
+        std::error_code ec;
+        work_item item = poller.next(ec);  // a fresh item each time: a closed connection is freed
+        if (ec) {
+            // Nothing can be served any more: the loop ends the worker, the master starts anew.
+            log::error("worker {}: epoll_wait: {}", settings.id, ec.message());
+            return;
+        }
         if (item.empty()) {
             return;  // stopping, and the queue is drained
         }
         if (!item.http) {
-            uwsgi.serve(item.uwsgi_fd, lazy_peer{&item.peer});
+            uwsgi.serve(std::move(item.uwsgi), lazy_peer{&item.peer});
             budget.spent();
             continue;
         }

@@ -34,9 +34,10 @@ def process_registry():
 
 
 class GantryFactory:
-    def __init__(self, workdir: Path, registry: ProcessRegistry):
+    def __init__(self, workdir: Path, registry: ProcessRegistry, check_fds: bool = True):
         self.workdir = workdir
         self.registry = registry
+        self.check_fds = check_fds
         self.instances: list[Gantry] = []
 
     def _binary(self) -> Path:
@@ -56,6 +57,13 @@ class GantryFactory:
 
     def stop_all(self) -> None:
         errors = []
+        # After the test body and before stopping: gantry's processes hold no more
+        # descriptors than when it was ready (see Gantry.check_fd_leaks).
+        for g in self.instances:
+            if g.running and self.check_fds:
+                leaked = g.check_fd_leaks()
+                if leaked:
+                    errors.append(leaked)
         for g in self.instances:
             if g.running:
                 try:
@@ -72,8 +80,11 @@ class GantryFactory:
 
 
 @pytest.fixture
-def gantry(tmp_path, process_registry):
-    factory = GantryFactory(tmp_path, process_registry)
+def gantry(request, tmp_path, process_registry):
+    """Starts gantry for the test; at teardown fails it on leaked descriptors (unless marked
+    @pytest.mark.allow_fd_growth(reason)) and on error lines in the log."""
+    allowed = request.node.get_closest_marker("allow_fd_growth")
+    factory = GantryFactory(tmp_path, process_registry, check_fds=allowed is None)
     yield factory
     factory.stop_all()
 

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import uwsgi_client
-from procs import ProcessRegistry, children, wait_until
+from procs import ProcessRegistry, children, read_stat, wait_until
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+# The fd-leak check: how long to wait for the workers to be ready before the first reading,
+# and for descriptors still being closed (a connection the client just dropped) at the end.
+FD_BASELINE_TIMEOUT = 5.0
+FD_SETTLE_TIMEOUT = 3.0
 
 
 def socket_address(args, cwd: Path) -> str | None:
@@ -47,6 +53,8 @@ class Gantry:
         self.address: str | None = None
         self.args: list[str] = []
         self.allow_log_errors = False  # set by tests that provoke error lines on purpose
+        # pid -> (start time, {fd: what it is}) of the master and its workers once ready.
+        self.fd_baseline: dict[int, tuple[int, dict[int, str]]] = {}
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -71,6 +79,7 @@ class Gantry:
             )
         self.registry.add(self.proc.pid, "gantry master")
         self._wait_ready(ready_path, timeout)
+        self.take_fd_baseline()
         return self
 
     def _new_log_path(self) -> Path:
@@ -132,6 +141,62 @@ class Gantry:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    # -- descriptor leaks --------------------------------------------------
+    #
+    # As NGINX Unit's fixture does: read /proc/PID/fd of the master and each worker once
+    # gantry is ready, and again after the test body, before stopping it. A process must not
+    # end the test with more descriptors of any kind than it had. Only processes alive at both
+    # readings (same start time) are compared: a worker respawned meanwhile is skipped.
+
+    def _fd_readings(self) -> dict[int, tuple[int, dict[int, str]]]:
+        readings = {}
+        for pid in [self.proc.pid, *children(self.proc.pid)]:
+            st = read_stat(pid)
+            fds = open_fds(pid)
+            if st is not None and fds is not None:
+                readings[pid] = (st.starttime, fds)
+        return readings
+
+    def take_fd_baseline(self) -> None:
+        """The first reading, once every worker is ready: one still starting is still opening
+        its own descriptors (its relay pipe, its epoll set). A lone worker is ready, since it
+        answered the readiness request; with several, wait for the master to say they all
+        are (up to FD_BASELINE_TIMEOUT). A cheap master has none."""
+        if len(children(self.proc.pid)) > 1:
+            wait_until(lambda: "gantry ready:" in self.log_text(), FD_BASELINE_TIMEOUT)
+        self.fd_baseline = self._fd_readings()
+
+    def fd_growth(self) -> list[str]:
+        """What each process still compared holds beyond its first reading, by kind."""
+        grown = []
+        for pid, (start, now) in self._fd_readings().items():
+            if pid not in self.fd_baseline or self.fd_baseline[pid][0] != start:
+                continue
+            before = self.fd_baseline[pid][1]
+            extra = Counter(now.values()) - Counter(before.values())
+            if extra:
+                role = "master" if pid == self.proc.pid else "worker"
+                new = [f"{fd} -> {target}" for fd, target in sorted(fds_with_links(pid).items())
+                       if fd not in before or kind_of(target) != before[fd]]
+                shown = ", ".join(new[:8]) + (f", ... ({len(new) - 8} more)" if len(new) > 8 else "")
+                grown.append(f"{role} pid {pid}: +{sum(extra.values())} "
+                             f"({', '.join(f'{n} {k}' for k, n in sorted(extra.items()))}); "
+                             f"new or changed: {shown or '?'}")
+        return grown
+
+    def check_fd_leaks(self) -> str | None:
+        """None, or what leaked: waits a little for descriptors still being closed."""
+        if not self.fd_baseline:
+            return None
+        if wait_until(lambda: not self.fd_growth(), FD_SETTLE_TIMEOUT):
+            return None
+        grown = self.fd_growth()
+        if not grown:
+            return None
+        return (f"descriptors leaked by gantry {self.args} (more than once it was ready; "
+                f"mark the test @pytest.mark.allow_fd_growth(reason) if it holds them on "
+                f"purpose):\n  " + "\n  ".join(grown))
+
     # -- inspection --------------------------------------------------------
 
     @property
@@ -182,6 +247,34 @@ class Gantry:
 
     def send_raw(self, data: bytes, **kwargs) -> uwsgi_client.RawResult:
         return uwsgi_client.send_raw(self.address, data, **kwargs)
+
+
+def kind_of(target: str) -> str:
+    """What a descriptor is, without the inode that changes from one to the next:
+    "socket", "pipe", "anon_inode:[eventpoll]", or the file's path."""
+    return re.sub(r"^(socket|pipe):\[\d+\]$", r"\1", target)
+
+
+def fds_with_links(pid: int) -> dict[int, str]:
+    """fd -> readlink of /proc/PID/fd/fd; {} if the process is gone."""
+    out = {}
+    try:
+        entries = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for entry in entries:
+        try:
+            out[int(entry)] = os.readlink(f"/proc/{pid}/fd/{entry}")
+        except OSError:
+            continue  # closed between the listing and the readlink
+    return out
+
+
+def open_fds(pid: int) -> dict[int, str] | None:
+    """fd -> kind_of() its target, or None if the process is gone."""
+    if read_stat(pid) is None:
+        return None
+    return {fd: kind_of(target) for fd, target in fds_with_links(pid).items()}
 
 
 def run_to_exit(binary: Path, args, cwd: Path, registry: ProcessRegistry, timeout: float = 15.0):

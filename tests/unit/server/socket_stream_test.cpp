@@ -1,0 +1,109 @@
+// Who closes a connection, and when: the owning socket_stream of a uwsgi request, the caller
+// of a borrowing one. Driven over a socketpair, the peer standing for the front.
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "server/net/socket_options.hpp"
+#include "server/net/socket_stream.hpp"
+#include "server/util/unique_fd.hpp"
+
+using namespace gantry::server;
+
+namespace {
+
+struct connection {
+    unique_fd ours;
+    unique_fd peer;
+};
+
+connection connected() {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    set_io_timeout(fds[1], 1);  // a stream that fails to close fails the test, not hangs it
+    return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+bool is_open(int fd) {
+    return fcntl(fd, F_GETFD) != -1;
+}
+
+void answer(socket_stream& stream, std::string_view text) {
+    std::error_code ec;
+    const std::span<const std::byte> parts[] = {std::as_bytes(std::span(text))};
+    stream.write_last(parts, ec);
+    REQUIRE(!ec);
+    stream.response_complete();
+}
+
+// What the peer reads until the end of the stream.
+std::string read_all(int fd) {
+    std::string out;
+    char buf[256];
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("unique_fd closes what it holds, once, and release() gives it up") {
+    connection c = connected();
+    const int fd = c.ours.get();
+    unique_fd moved = std::move(c.ours);
+    CHECK(!c.ours);
+    CHECK(moved.get() == fd);
+    const int taken = moved.release();
+    CHECK(!moved);
+    CHECK(is_open(taken));
+    moved.reset(taken);
+    moved.reset();
+    CHECK(!is_open(fd));
+}
+
+TEST_CASE("an owning stream closes the connection when the response is complete") {
+    connection c = connected();
+    const int fd = c.ours.get();
+    socket_stream stream(std::move(c.ours), {}, 0);
+    answer(stream, "done");
+    CHECK(!is_open(fd));  // before the app's close() would run
+    CHECK(read_all(c.peer.get()) == "done");
+    stream.finish(1);
+}
+
+TEST_CASE("an owning stream with an unread body shuts down, and finish() drains and closes") {
+    connection c = connected();
+    const int fd = c.ours.get();
+    socket_stream stream(std::move(c.ours), {}, 5);
+    answer(stream, "403");
+    CHECK(is_open(fd));
+    CHECK(read_all(c.peer.get()) == "403");  // the FIN came with SHUT_WR
+    REQUIRE(send(c.peer.get(), "body!", 5, 0) == 5);
+    stream.finish(1);
+    CHECK(!is_open(fd));
+}
+
+TEST_CASE("an owning stream closes on destruction if nothing else did") {
+    connection c = connected();
+    const int fd = c.ours.get();
+    { socket_stream stream(std::move(c.ours), {}, 0); }
+    CHECK(!is_open(fd));
+}
+
+TEST_CASE("a borrowing stream never closes the caller's connection") {
+    connection c = connected();
+    {
+        socket_stream stream(c.ours.get(), {});
+        answer(stream, "kept");
+        stream.finish(1);
+    }
+    CHECK(is_open(c.ours.get()));
+}
