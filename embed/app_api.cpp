@@ -119,7 +119,7 @@ py::module_ gantry_module() {
     return py::module_::import("gantry");
 }
 
-std::string call_reporting(py::object f, py::args args = py::args()) {
+std::string call_reporting(const py::object& f, const py::args& args = py::args()) {
     try {
         f(*args);
     } catch (const py::error_already_set& e) {

@@ -184,6 +184,7 @@ void input_pool::release(input_object&& input) noexcept {
     input.stream->detach();
     if (Py_REFCNT(input.object.ptr()) == 1 && spare_.size() < spare_.capacity()) {
         spare_.push_back(std::move(input));
+        return;
     }
     input.object = py::object();
 }

@@ -180,8 +180,14 @@ wsgi_app::wsgi_app(const std::vector<app_mount>& mounts, const wsgi_settings& se
 }
 
 wsgi_app::~wsgi_app() {
-    py::gil_scoped_acquire gil;
-    impl_.reset();
+    try {
+        const py::gil_scoped_acquire gil;
+        impl_.reset();
+    } catch (...) {
+        // Without the GIL the app's objects cannot be freed safely: leaving them is the lesser
+        // harm, and only a process on its way out ends up here.
+        static_cast<void>(impl_.release());
+    }
 }
 
 call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body, byte_sink& out,

@@ -111,6 +111,7 @@ void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
     sigset_t old;
     sigprocmask(SIG_BLOCK, &all, &old);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }

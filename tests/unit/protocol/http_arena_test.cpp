@@ -12,6 +12,7 @@ namespace {
 TEST_CASE("stored strings stay put while more are stored", "[http_arena]") {
     http_arena arena(16);
     std::vector<std::string_view> views;
+    views.reserve(101);
     for (int i = 0; i < 100; ++i) {
         views.push_back(arena.store({"key", std::to_string(i)}));
     }

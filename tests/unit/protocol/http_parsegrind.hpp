@@ -134,13 +134,16 @@ inline outcome read_request(http_request_parser& parser, std::string_view input,
 // A request and what reading it must give, written as a chain:
 // corpus_case("name", bytes).has({{"PATH_INFO", "/"}}).body_is("...").
 struct corpus_case {
-    corpus_case(std::string_view name_, std::string input_) : name(name_), input(input_) {}
+    corpus_case(std::string_view name_, std::string input_)
+        : name(name_), input(std::move(input_)) {}
 
     corpus_case& fails_with(errc e) { return error = e, *this; }
     // Vars that must be there with these values; exactly() for all of them, in order.
     corpus_case& has(std::vector<text_pair> v) { return vars = std::move(v), *this; }
     corpus_case& exactly() { return exact = true, *this; }
-    corpus_case& lacks(std::vector<std::string_view> keys) { return absent = keys, *this; }
+    corpus_case& lacks(std::vector<std::string_view> keys) {
+        return absent = std::move(keys), *this;
+    }
     corpus_case& body_is(std::string b) { return body = std::move(b), *this; }
     corpus_case& leaves(std::string l) { return leftover = std::move(l), *this; }
     corpus_case& closes() { return keep_alive = false, *this; }
