@@ -57,16 +57,21 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
     // A cheap master wakes its pool on a pending connection, which a deferred accept would
     // hide until the client's first bytes; a pool that sleeps is not where CPU is saved.
     const bool defer = !o.cheap && o.idle == 0;
+    // Each handed-over descriptor is claimed once, by the first listener of its name.
+    std::vector<unique_fd> handed;
+    if (inherited != nullptr) {
+        for (const auto& [name, fd] : inherited->listeners) {
+            handed.emplace_back(fd);
+        }
+    }
     const auto open = [&](const std::string& text, listener::protocol speaks) {
         const listen_address address = parse_listen_address(
             text, speaks == listener::protocol::http ? "--http-socket" : "--socket");
-        if (inherited != nullptr) {
-            for (const auto& [name, fd] : inherited->listeners) {
-                if (name == text) {
-                    out.emplace_back(address, speaks, unique_fd(fd))
-                        .configure(o.socket_timeout, defer);
-                    return;
-                }
+        for (std::size_t i = 0; i < handed.size(); ++i) {
+            if (handed[i] && inherited->listeners[i].first == text) {
+                out.emplace_back(address, speaks, std::move(handed[i]))
+                    .configure(o.socket_timeout, defer);
+                return;
             }
         }
         out.emplace_back(address, speaks, backlog, o.socket_timeout, o.chmod_socket, defer);
@@ -76,6 +81,14 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
     }
     for (const std::string& s : o.http_sockets) {
         open(s, listener::protocol::http);
+    }
+    // A socket the reloaded configuration no longer names: left open, every new worker would
+    // inherit it and its clients would wait in a backlog nobody accepts from.
+    for (std::size_t i = 0; i < handed.size(); ++i) {
+        if (handed[i]) {
+            log::info("reload: {} is no longer in the configuration; closing it",
+                      inherited->listeners[i].first);
+        }
     }
     return out;
 }
@@ -118,6 +131,7 @@ std::vector<embed::app_mount> mounts_of(const options& o) {
 
 std::vector<int> listen_fds(const std::vector<listener>& listeners) {
     std::vector<int> fds;
+    fds.reserve(listeners.size());
     for (const listener& l : listeners) {
         fds.push_back(l.fd());
     }

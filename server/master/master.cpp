@@ -48,7 +48,11 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
 }
 
 master::~master() {
-    static_cast<void>(bell_watch_.release());  // the doorbell owns its descriptor
+    // Asio would close what it watches: the doorbell and the listeners own theirs.
+    static_cast<void>(bell_watch_.release());
+    for (auto& watcher : watchers_) {
+        static_cast<void>(watcher->release());
+    }
 }
 
 int master::run() {

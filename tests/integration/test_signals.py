@@ -460,3 +460,26 @@ def test_lazy_reload_with_broken_code_keeps_the_old_workers_serving(gantry, port
     os.kill(g.pid, signal.SIGHUP)
     wait_reloaded(g, workers, 2)
     assert g.request().text.startswith("v2-fixed pid=")
+
+
+def test_reload_closes_a_socket_the_new_configuration_dropped(gantry, tmp_path):
+    """A listener handed over by the old master but no longer configured is closed, not
+    inherited by every new worker with its clients left in a backlog nobody reads."""
+    from gantry_proc import free_ports
+    kept, dropped = free_ports(2)
+    app_dir = copy_app(tmp_path)
+    config = tmp_path / "gantry.yaml"
+    config.write_text(f"gantry:\n  module: app:application\n  chdir: {app_dir}\n"
+                      f"  socket:\n    - 127.0.0.1:{kept}\n    - 127.0.0.1:{dropped}\n")
+    g = gantry.start("--yaml", config, address=f"127.0.0.1:{kept}")
+    workers = g.wait_for_workers(1)
+    assert uwsgi_client.request(f"127.0.0.1:{dropped}").status == 200
+
+    config.write_text(f"gantry:\n  module: app:application\n  chdir: {app_dir}\n"
+                      f"  socket: 127.0.0.1:{kept}\n")
+    os.kill(g.pid, signal.SIGHUP)
+    wait_reloaded(g, workers, 1)
+    g.wait_for_log(f"reload: 127.0.0.1:{dropped} is no longer in the configuration; closing it")
+    with pytest.raises(ConnectionRefusedError):
+        uwsgi_client.request(f"127.0.0.1:{dropped}", timeout=2)
+    assert g.request().status == 200
