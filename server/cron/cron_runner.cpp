@@ -142,22 +142,25 @@ void cron_runner::check_running(job& j, std::chrono::steady_clock::time_point no
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - j.started).count();
     bool finished = false;
+    bool succeeded = false;
     std::string how;
     if (j.command) {
         std::error_code ec;
         if (!j.command->running(ec)) {
             finished = true;
+            succeeded = j.command->exit_code() == 0;
             how = fmt::format("exited with code {}", j.command->exit_code());
         }
     } else {
         int status = 0;
         if (waitpid(j.task, &status, WNOHANG) == j.task) {
             finished = true;
+            succeeded = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             how = describe_exit(status);
         }
     }
     if (finished) {
-        if (how == "exited with code 0") {
+        if (succeeded) {
             log::info("cron '{}': {} after {} ms", j.spec.name, how, took);
         } else {
             log::warning("cron '{}': {} after {} ms", j.spec.name, how, took);
