@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace gantry::protocol {
 namespace {
@@ -10,12 +12,33 @@ char lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// `a` equals the lower-case `lower_b`, ignoring the case of ASCII letters in `a`.
+// 0x20 in each byte of `w` that is a lower-case ASCII letter, 0 elsewhere (bytes < 0x80).
+constexpr std::uint64_t letter_bits(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    const std::uint64_t at_least_a = w + ones * (0x80 - 'a');  // high bit: byte >= 'a'
+    const std::uint64_t past_z = w + ones * (0x80 - 'z' - 1);  // high bit: byte > 'z'
+    return (at_least_a & ~past_z & ones * 0x80) >> 2;
+}
+
+// `a` equals the lower-case `lower_b`, ignoring the case of ASCII letters in `a`. Every
+// header of every response is compared here, so eight bytes at a time: a letter's case is
+// its 0x20 bit, OR-ed in where `lower_b` has a letter; every other byte must match exactly
+// (OR-ing it into a '-' would let a CR through).
 bool iequals(std::string_view a, std::string_view lower_b) noexcept {
     if (a.size() != lower_b.size()) {
         return false;
     }
-    for (std::size_t i = 0; i < a.size(); ++i) {
+    std::size_t i = 0;
+    for (; i + 8 <= a.size(); i += 8) {
+        std::uint64_t x = 0;
+        std::uint64_t y = 0;
+        std::memcpy(&x, a.data() + i, 8);
+        std::memcpy(&y, lower_b.data() + i, 8);
+        if ((x | letter_bits(y)) != y) {
+            return false;
+        }
+    }
+    for (; i < a.size(); ++i) {
         if (lower(a[i]) != lower_b[i]) {
             return false;
         }
