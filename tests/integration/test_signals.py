@@ -302,10 +302,13 @@ def test_sigusr1_reopens_the_log_file(gantry, port, tmp_path):
     assert not [line for line in new_text.splitlines() if "error" in line.lower()], new_text
 
 
-def test_sighup_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp_path):
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
+def test_sighup_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp_path, extra):
+    """A reload whose code cannot import is given up: with --lazy-apps too, the new workers'
+    exit 4 stops them instead of respawning them forever."""
     app_dir = copy_app(tmp_path)
     g = gantry.start("--module", "app:application", "--chdir", app_dir,
-                     "--socket", f"127.0.0.1:{port}", "--processes", "2",
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2", *extra,
                      allow_log_errors=True)  # the failed reload is an error line
     workers = g.wait_for_workers(2)
     source = app_dir / "app.py"
@@ -315,11 +318,17 @@ def test_sighup_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp
 
     os.kill(g.pid, signal.SIGHUP)
     g.wait_for_log("RuntimeError: broken deploy for the reload test")
+    if extra:
+        g.wait_for_log(r"reload failed: worker \d \(pid \d+\) of generation 2 exited with code "
+                       r"4 before it was ready; the workers of generation 1 keep serving",
+                       regex=True)
     for _ in range(10):
         resp = g.request()
         assert resp.status == 200 and resp.text.startswith("v1 pid="), resp
     assert g.running
-    assert g.worker_pids() == workers, "the old workers keep serving"
+    assert wait_until(lambda: sorted(g.worker_pids()) == sorted(workers), 5), (
+        "the old workers keep serving, and only they")
+    assert "respawning" not in g.log_text()
 
     source.write_text(good)
     set_version(app_dir, "v2-fixed")
@@ -429,37 +438,6 @@ def test_sighup_retires_the_old_generation_as_soon_as_the_new_one_is_ready(
         assert gap < 0.1, f"reload {n}: old workers stopped {gap * 1000:.0f} ms after the " \
                           f"new ones were forked:\n" + "\n".join(lines)
         assert answered < 1.0, f"reload {n}: the new code answered after {answered:.2f} s"
-
-
-def test_lazy_reload_with_broken_code_keeps_the_old_workers_serving(gantry, port, tmp_path):
-    """A --lazy-apps reload whose code cannot import is given up, not respawned forever."""
-    app_dir = copy_app(tmp_path)
-    g = gantry.start("--module", "app:application", "--chdir", app_dir, "--lazy-apps",
-                     "--socket", f"127.0.0.1:{port}", "--processes", "2",
-                     allow_log_errors=True)  # the failed reload is an error line
-    workers = g.wait_for_workers(2)
-    source = app_dir / "app.py"
-    good = source.read_text()
-    source.write_text(good + '\nraise RuntimeError("broken deploy for the reload test")\n')
-    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
-
-    os.kill(g.pid, signal.SIGHUP)
-    g.wait_for_log("RuntimeError: broken deploy for the reload test")
-    g.wait_for_log(r"reload failed: worker \d \(pid \d+\) of generation 2 exited with code 4 "
-                   r"before it was ready; the workers of generation 1 keep serving", regex=True)
-    for _ in range(10):
-        resp = g.request()
-        assert resp.status == 200 and resp.text.startswith("v1 pid="), resp
-    assert g.running
-    assert wait_until(lambda: sorted(g.worker_pids()) == sorted(workers), 5), (
-        "the new generation's workers are gone; the old ones keep serving")
-    assert "respawning" not in g.log_text()
-
-    source.write_text(good)
-    set_version(app_dir, "v2-fixed")
-    os.kill(g.pid, signal.SIGHUP)
-    wait_reloaded(g, workers, 2)
-    assert g.request().text.startswith("v2-fixed pid=")
 
 
 def test_reload_closes_a_socket_the_new_configuration_dropped(gantry, tmp_path):
