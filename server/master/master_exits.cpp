@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fmt/format.h>
+
 #include "server/log/log.hpp"
 #include "server/master/exit_policy.hpp"
 #include "server/master/master.hpp"
@@ -21,11 +23,16 @@ void master::note_worker_states() {
         }
         if (status == worker_slot::retiring && w.live()) {
             // It takes no more requests: manage_pool() forks its replacement in this step.
+            const std::uint64_t served = board_.worker(w.slot).requests.load();
             const recycle_verdict due = recycle_due(
-                {.requests = board_.worker(w.slot).requests.load(), .rss_kb = 0, .age_ms = 0},
+                {.requests = served, .rss_kb = 0, .age_ms = 0},
                 {.max_requests = w.max_requests, .max_rss_kb = 0, .max_lifetime_ms = 0});
-            stop_worker(w, SIGTERM, stop_cause::max_requests, "recycled: " + due.why,
-                        settings_.graceful_timeout);
+            stop_worker(
+                w, SIGTERM, stop_cause::max_requests,
+                "recycled: " + (due.why.empty()
+                                    ? fmt::format("served {} requests (--max-requests)", served)
+                                    : due.why),
+                settings_.graceful_timeout);
         }
     }
 }

@@ -50,7 +50,7 @@ std::string encode(const handover& h) {
     std::string out = fmt::format("{} {} {} {}\n", h.chain ? 1 : 0, h.scoreboard_fd,
                                   h.scoreboard_workers, h.scoreboard_threads);
     for (const auto& w : h.workers) {
-        out += fmt::format("{} {} {} {}|", w.pid, w.id, w.slot, w.generation);
+        out += fmt::format("{} {} {} {} {}|", w.pid, w.id, w.slot, w.generation, w.max_requests);
     }
     out += "\n";
     for (const auto& [name, fd] : h.listeners) {
@@ -72,7 +72,9 @@ handover decode(const std::string& text) {
     std::istringstream workers(line);
     for (std::string item; std::getline(workers, item, '|');) {
         worker_process w;
-        std::istringstream(item) >> w.pid >> w.id >> w.slot >> w.generation;
+        // max_requests last: from an older gantry without it, it stays 0 (the log then
+        // names no limit when such a worker retires).
+        std::istringstream(item) >> w.pid >> w.id >> w.slot >> w.generation >> w.max_requests;
         h.workers.push_back(w);
     }
     std::getline(in, line);
