@@ -121,7 +121,8 @@ long http_connection::receive(bool wait) {
     }
 }
 
-http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker) {
+http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker,
+                                                 bool last) {
     const auto start = std::chrono::steady_clock::now();
     switch (read_head()) {
         case head_state::failed:
@@ -136,7 +137,7 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     socket_stream out(fd_.get(), {});
     const auto& head = parser_.head();
     const embed::response_framing framing{.delimit = true,
-                                          .keep_alive = parser_.keep_alive(),
+                                          .keep_alive = parser_.keep_alive() && !last,
                                           .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);

@@ -37,7 +37,9 @@ public:
     int fd() const noexcept { return fd_.get(); }
 
     // Reads one request, lets the app answer it, and says whether another may follow.
-    next serve_one(embed::wsgi_app& app, request_tracker& tracker);
+    // `last`: the worker takes no request after this one (--max-requests), so the response
+    // tells the client to close instead of keeping the connection for a request it would lose.
+    next serve_one(embed::wsgi_app& app, request_tracker& tracker, bool last = false);
 
     // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error
     // (errno EAGAIN: nothing came in --socket-timeout, or nothing is there when !wait).

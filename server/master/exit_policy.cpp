@@ -30,7 +30,15 @@ exit_decision decide_after_exit(const worker_exit& e) noexcept {
     // traceback, forever. Once a generation has served, the same exit is a passing fault (a
     // database down at import) and the back-off below retries it.
     if (boot_failure(e.wait_status) && !e.generation_was_ready) {
-        if (e.older_generation_serving) {
+        if (e.superseded) {  // a newer reload is under way: nothing to give up or retry
+            return {.action = after_exit::forget,
+                    .delay = {},
+                    .exit_code = 0,
+                    .quick_deaths = e.quick_deaths};
+        }
+        // A gantry that has served is never stopped by a reload's bad code: the reload is
+        // given up instead, and what served before goes on (or is retried with the back-off).
+        if (e.ever_served) {
             return {.action = after_exit::abandon_reload,
                     .delay = {},
                     .exit_code = 0,

@@ -13,8 +13,12 @@ struct worker_exit {
     std::chrono::milliseconds age{0};
     // A worker of its generation has been seen ready: the app imports and serves.
     bool generation_was_ready = false;
-    // Live workers of an older generation still serve: a reload is under way.
-    bool older_generation_serving = false;
+    // A worker of any generation has been seen ready: gantry has served since it started.
+    bool ever_served = false;
+    // A newer generation has been started since: this one is on its way out anyway.
+    bool superseded = false;
+    // (A generation that is given up rewinds the pool to the one that served; generation
+    // numbers themselves are never reused, so "newer" stays true of the newer code.)
     int quick_deaths = 0;  // start-up deaths in a row of this worker id before this one
 };
 
@@ -23,7 +27,7 @@ enum class after_exit {
     respawn,         // now
     respawn_later,   // after `delay`: it died at start-up
     abandon_reload,  // its new generation cannot start: stop it, the old one serves on
-    halt,            // stop gantry with `exit_code`: it can never serve
+    halt,            // stop gantry with `exit_code`: it has never served and never will
 };
 
 struct exit_decision {

@@ -131,7 +131,8 @@ private:
     int initial_workers() const;
     void begin_stop(int signal_to_workers, std::chrono::seconds timeout);
     bool all_ready(std::uint32_t generation) const;
-    bool older_generation_serving(std::uint32_t generation) const;
+    // Workers may retire at --max-requests only while a replacement can be forked.
+    void set_replaceable(bool can);
     worker* find_live(int id, std::uint32_t generation);
     int free_slot() const;
     std::string serving(const worker& w) const;
@@ -148,8 +149,9 @@ private:
     boost::asio::posix::stream_descriptor bell_watch_;
     std::deque<int> pending_signals_;
     std::vector<worker> workers_;
-    int target_;  // workers wanted in the current generation
-    std::uint32_t generation_ = 1;
+    int target_;                              // workers wanted in the current generation
+    std::uint32_t generation_ = 1;            // the generation the pool is kept at
+    std::uint32_t last_generation_ = 1;       // the newest ever started: numbers are never reused
     std::uint32_t announced_generation_ = 0;  // the last generation logged as ready
     // The newest generation of which a worker was seen ready: its app imports and serves.
     std::uint32_t newest_ready_generation_ = 0;

@@ -78,7 +78,8 @@ void master::on_exit(const worker& w, int status, bool was_ready) {
          .asked_to_stop = !w.live(),
          .age = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - w.started),
          .generation_was_ready = w.generation <= newest_ready_generation_,
-         .older_generation_serving = older_generation_serving(w.generation),
+         .ever_served = newest_ready_generation_ != 0,
+         .superseded = w.generation < last_generation_,
          .quick_deaths = quick_deaths_[w.id]});
     quick_deaths_[w.id] = d.quick_deaths;
     switch (d.action) {
@@ -121,35 +122,33 @@ void master::halt(const worker& w, int status, int code) {
 // A --lazy-apps reload whose new code cannot import: the old generation serves on, as after
 // a preloading master's failed reload.
 void master::abandon_reload(const worker& w, int status) {
-    std::uint32_t serving_generation = 0;
-    for (const worker& o : workers_) {
-        if (o.live() && o.generation < w.generation) {
-            serving_generation = std::max(serving_generation, o.generation);
-        }
-    }
+    // The newest generation that has served takes the pool back. Its workers cannot be
+    // replaced now (a new one would import the broken code): they serve past --max-requests
+    // and are not recycled until a reload succeeds.
+    const std::uint32_t serving = newest_ready_generation_;
     log::error(
         "reload failed: worker {} (pid {}) of generation {} {} before it was ready; the "
         "workers of generation {} keep serving; fix the app and send SIGHUP again",
-        w.id, w.pid, w.generation, describe_exit(status), serving_generation);
+        w.id, w.pid, w.generation, describe_exit(status), serving);
     for (worker& o : workers_) {
-        if (o.generation > serving_generation) {
+        if (o.generation == w.generation) {
             stop_worker(o, SIGTERM, stop_cause::failed_reload, "its reload failed",
                         settings_.graceful_timeout);
         }
     }
-    generation_ = serving_generation;
-    announced_generation_ = serving_generation;
+    generation_ = serving;
+    announced_generation_ = serving;
     chain_reload_ = false;
     respawn_at_.clear();
+    set_replaceable(false);
 }
 
-bool master::older_generation_serving(std::uint32_t generation) const {
+void master::set_replaceable(bool can) {
     for (const worker& w : workers_) {
-        if (w.live() && w.generation < generation) {
-            return true;
+        if (w.live()) {
+            board_.worker(w.slot).replaceable.store(can);
         }
     }
-    return false;
 }
 
 }  // namespace gantry::server

@@ -37,8 +37,12 @@ void master::adopt(const std::vector<worker_process>& workers, bool chain) {
         w.started = clock::now() - min_worker_lifetime;
         workers_.push_back(w);
         generation_ = std::max(generation_, p.generation + 1);
+        last_generation_ = std::max(last_generation_, generation_);
     }
     chain_reload_ = chain;
+    // Without an app (this master's import failed) nothing can replace them: they must not
+    // retire at --max-requests, or the pool would empty itself.
+    set_replaceable(static_cast<bool>(worker_main_));
     if (!workers.empty()) {
         log::info("taking over {} worker(s) of the previous master; replacing them {}",
                   workers.size(), chain ? "one at a time" : "once the new ones are up");
@@ -96,7 +100,7 @@ void master::check_recycling() {
         worker_slot& slot = board_.worker(w.slot);
         // A worker still starting is not judged yet: a limit below what any fresh worker
         // uses would otherwise replace workers as fast as they can be forked.
-        if (!w.live() || slot.status.load() != worker_slot::ready ||
+        if (!w.live() || slot.status.load() != worker_slot::ready || !slot.replaceable.load() ||
             clock::now() - w.started < min_worker_lifetime) {
             continue;
         }
@@ -188,6 +192,7 @@ void master::spawn(int id) {
     worker_slot& s = board_.worker(slot);
     s.status.store(worker_slot::starting);
     s.requests.store(0);
+    s.replaceable.store(true);
     try {
         const worker_process proc = w;
         w.pid = fork_process(io_, python_, [this, proc] { return worker_main_(proc); });
@@ -231,7 +236,7 @@ void master::begin_reload(bool chain) {
         log::error("{}: could not start a fresh master; carrying on as before", how);
         return;
     }
-    ++generation_;
+    generation_ = ++last_generation_;
     chain_reload_ = chain;
     log::info("{}: generation {} of workers imports the app afresh", how, generation_);
 }

@@ -2,7 +2,9 @@
 // ready (a reload can retire the old generation now) or has stopped taking requests (its
 // --max-requests are served: the replacement is forked now). An eventfd made before the
 // first fork; the master watches it in its loop, and what changed is read from the
-// scoreboard, so a ring carries no message and many rings are one wake-up.
+// scoreboard, so a ring carries no message and many rings are one wake-up. Workers taken over
+// by a re-executed master ring the old master's bell, which nobody reads any more: for them
+// the new master learns at its tick or at their exit, and they are on their way out anyway.
 #pragma once
 
 #include "server/util/unique_fd.hpp"

@@ -37,6 +37,10 @@ struct worker_slot {
     enum state : int { free = 0, starting, ready, retiring };
     std::atomic<int> status;              // a `state`: written by the worker, reset by the master
     std::atomic<std::uint64_t> requests;  // served: --max-requests, --idle, the recycle log
+    // Set by the master: it can fork this worker's replacement, so the worker may retire at
+    // its --max-requests. Cleared while it cannot (a reload whose code does not import):
+    // the worker then serves on past its limit rather than leave the pool empty.
+    std::atomic<bool> replaceable;
 };
 
 class scoreboard {

@@ -30,8 +30,15 @@ public:
     request_budget(std::uint64_t max_requests, worker_slot& slot, const doorbell& master)
         : max_(max_requests), slot_(slot), master_(master) {}
 
+    // The next request is the last: its response tells a keep-alive client to close.
+    bool last_next() const noexcept {
+        return max_ != 0 && slot_.requests.load(std::memory_order_relaxed) + 1 >= max_ &&
+               slot_.replaceable.load(std::memory_order_relaxed);
+    }
+
     void spent() const noexcept {
-        if (max_ == 0 || slot_.requests.load(std::memory_order_relaxed) < max_) {
+        if (max_ == 0 || slot_.requests.load(std::memory_order_relaxed) < max_ ||
+            !slot_.replaceable.load(std::memory_order_relaxed)) {
             return;
         }
         int was = worker_slot::ready;
@@ -90,7 +97,7 @@ void serve_polled(const worker_settings& settings, http_poller& poller, embed::w
             budget.spent();
             continue;
         }
-        const http_connection::next after = item.http->serve_one(app, tracker);
+        const http_connection::next after = item.http->serve_one(app, tracker, budget.last_next());
         budget.spent();
         switch (after) {
             case http_connection::next::close:

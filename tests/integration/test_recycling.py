@@ -8,6 +8,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 import uwsgi_client
 from http_client import HttpConn, start_http
 from paths import APPS
@@ -259,3 +261,43 @@ def test_lazy_app_import_error_exits_4_and_recovers(gantry, port, tmp_path):
     resp = g.request(path="/recovered", timeout=10)
     assert resp.status == 200
     assert g.running
+
+
+def test_max_requests_last_keepalive_response_says_close(gantry, port):
+    # The response to the request that reaches the limit tells a keep-alive client to close,
+    # so that its next request is not sent on a connection the worker is about to drop.
+    g = start_http(gantry, port, "--max-requests", "3")  # the readiness check was one
+    [first] = g.wait_for_workers(1)
+    with HttpConn(port, timeout=10) as c:
+        second = c.request("GET", "/?2")
+        last = c.request("GET", "/?3")
+        assert second.header("Connection", "").lower() != "close", second.headers
+        assert last.header("Connection", "").lower() == "close", last.headers
+        assert int(last.body.split()[0]) == first
+    [replacement] = g.wait_for_workers(1, exclude=[first])
+    with HttpConn(port, timeout=10) as c:
+        assert int(c.request("GET", "/?4").body.split()[0]) == replacement
+
+
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
+def test_max_requests_waits_while_a_failed_reload_leaves_no_replacement(gantry, port, tmp_path,
+                                                                        extra):
+    # A reload whose code cannot import leaves the old workers serving, and nothing could
+    # replace them: they serve on past --max-requests instead of emptying the pool.
+    app_dir = tmp_path / "app"
+    shutil.copytree(APPS / "reload", app_dir)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir, "--processes", "1",
+                     "--socket", f"127.0.0.1:{port}", "--max-requests", "4", *extra,
+                     allow_log_errors=True)  # the failed reload is an error line
+    [worker] = g.wait_for_workers(1)
+    source = app_dir / "app.py"
+    source.write_text(source.read_text() + '\nraise RuntimeError("broken deploy")\n')
+    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log("RuntimeError: broken deploy")
+    if extra:
+        g.wait_for_log("reload failed: worker 1")
+    for n in range(10):
+        resp = g.request(path=f"/?{n}", timeout=5)
+        assert resp.status == 200 and int(resp.text.split("pid=")[1]) == worker, resp
+    assert g.worker_pids() == [worker]

@@ -25,7 +25,8 @@ worker_exit death(int status) {
             .asked_to_stop = false,
             .age = 3600s,
             .generation_was_ready = true,
-            .older_generation_serving = false,
+            .ever_served = true,
+            .superseded = false,
             .quick_deaths = 0};
 }
 
@@ -54,6 +55,7 @@ TEST_CASE("an app that never imported halts gantry with the worker's code") {
     for (int code : {exit_code::app_load, exit_code::worker_boot}) {
         worker_exit e = death(exited(code));
         e.generation_was_ready = false;
+        e.ever_served = false;
         e.age = 200ms;
         const exit_decision d = decide_after_exit(e);
         CHECK(d.action == after_exit::halt);
@@ -61,17 +63,20 @@ TEST_CASE("an app that never imported halts gantry with the worker's code") {
     }
 }
 
-TEST_CASE("a new generation that cannot import gives the reload up while the old one serves") {
+TEST_CASE("a reload's generation that cannot import is given up, never a halt, once served") {
     worker_exit e = death(exited(exit_code::app_load));
     e.generation_was_ready = false;
-    e.older_generation_serving = true;
     CHECK(decide_after_exit(e).action == after_exit::abandon_reload);
+    // Superseded by a newer reload already: it is forgotten, the newer one decides.
+    e.superseded = true;
+    CHECK(decide_after_exit(e).action == after_exit::forget);
 }
 
 TEST_CASE("other early deaths of a never-ready generation keep the back-off") {
     for (int status : {exited(1), exited(0), killed(SIGSEGV), killed(SIGKILL)}) {
         worker_exit e = death(status);
         e.generation_was_ready = false;
+        e.ever_served = false;
         e.age = 10ms;
         const exit_decision d = decide_after_exit(e);
         CHECK(d.action == after_exit::respawn_later);
