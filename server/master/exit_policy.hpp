@@ -16,9 +16,8 @@ struct worker_exit {
     // A worker of any generation has been seen ready: gantry has served since it started.
     bool ever_served = false;
     // A newer generation has been started since: this one is on its way out anyway.
+    // Generation numbers are never reused, so "newer" always means newer code.
     bool superseded = false;
-    // (A generation that is given up rewinds the pool to the one that served; generation
-    // numbers themselves are never reused, so "newer" stays true of the newer code.)
     int quick_deaths = 0;  // start-up deaths in a row of this worker id before this one
 };
 

@@ -31,14 +31,11 @@ public:
         : max_(max_requests), slot_(slot), master_(master) {}
 
     // The next request is the last: its response tells a keep-alive client to close.
-    bool last_next() const noexcept {
-        return max_ != 0 && slot_.requests.load(std::memory_order_relaxed) + 1 >= max_ &&
-               slot_.replaceable.load(std::memory_order_relaxed);
-    }
+    bool last_next() const noexcept { return reached(1); }
 
+    // After each request: at the limit, stop taking requests and wake the master.
     void spent() const noexcept {
-        if (max_ == 0 || slot_.requests.load(std::memory_order_relaxed) < max_ ||
-            !slot_.replaceable.load(std::memory_order_relaxed)) {
+        if (!reached(0)) {
             return;
         }
         int was = worker_slot::ready;
@@ -49,6 +46,13 @@ public:
     }
 
 private:
+    // The limit is reached `ahead` requests from now, and a replacement can be forked (if
+    // not, the worker serves on: see worker_slot::replaceable).
+    bool reached(std::uint64_t ahead) const noexcept {
+        return max_ != 0 && slot_.requests.load(std::memory_order_relaxed) + ahead >= max_ &&
+               slot_.replaceable.load(std::memory_order_relaxed);
+    }
+
     std::uint64_t max_;
     worker_slot& slot_;
     const doorbell& master_;
