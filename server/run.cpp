@@ -273,9 +273,13 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
                                    .slot = p.slot,
                                    .threads = std::min(o.threads, parts.board.threads()),
                                    .buffer_size = o.buffer_size,
-                                   .socket_timeout = o.socket_timeout,
+                                   .timeouts = {.stall = std::chrono::seconds(o.socket_timeout),
+                                                .header = std::chrono::seconds(o.http_header_timeout),
+                                                .body = std::chrono::seconds(o.body_timeout),
+                                                .send = std::chrono::seconds(o.send_timeout)},
                                    .limit_post = o.limit_post,
                                    .http_keepalive_timeout = o.http_keepalive_timeout,
+                                   .max_connections = o.max_connections,
                                    .max_requests = p.max_requests};
     try {
         run_worker(settings, parts.listeners, *parts.app, parts.python, parts.board, parts.bell);

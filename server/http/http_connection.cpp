@@ -4,21 +4,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "protocol/errc.hpp"
 #include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
 #include "server/log/request_log.hpp"
-#include "server/net/socket_options.hpp"
 #include "server/net/socket_stream.hpp"
 
 namespace gantry::server {
 namespace {
 
 constexpr std::size_t body_room = 16 * 1024;
-// Left-over body worth reading past to keep the connection; beyond it, closing is cheaper.
+// Left-over body worth dropping to keep the connection, when it is already here; beyond it,
+// closing is cheaper.
 constexpr std::uint64_t max_skipped_body = 64 * 1024;
 
 std::error_code receive_error(long n) {
@@ -35,23 +34,41 @@ void write_all(int fd, std::string_view text, std::error_code& ec) {
     out.write(parts, ec);
 }
 
-// wsgi.input of an HTTP request: the de-framed body, read through the connection's buffer.
-// "100 Continue" goes out when the app first asks for the body, as RFC 9110 intends.
+// wsgi.input of an HTTP request: the de-framed body, read through the connection's buffer,
+// within --socket-timeout per stall and --body-timeout in all. "100 Continue" goes out when
+// the app first asks for the body, as RFC 9110 intends, and never once the response has begun
+// (the client would take it for the response): the body is then read if it comes anyway,
+// and the connection is closed after the response.
 class http_body_source final : public embed::byte_source {
 public:
-    http_body_source(http_connection& conn, bool continue_wanted)
-        : conn_(conn), continue_pending_(continue_wanted) {}
+    http_body_source(http_connection& conn, const socket_stream& out, bool continue_wanted,
+                     const io_timeouts& timeouts)
+        : conn_(conn),
+          out_(out),
+          continue_pending_(continue_wanted),
+          budget_(timeouts.body, timeouts.stall) {}
 
     bool continue_pending() const noexcept { return continue_pending_; }
+    // Why reading the body failed, if it did (a framing error, a stall, a deadline).
+    const std::error_code& failure() const noexcept { return failure_; }
 
     std::size_t read_some(std::span<std::byte> into, std::error_code& ec) override {
-        if (continue_pending_) {
+        if (continue_pending_ && out_.bytes_sent() == 0) {
             continue_pending_ = false;
             write_all(conn_.fd(), protocol::http_continue_response, ec);
             if (ec) {
                 return 0;
             }
         }
+        const std::size_t n = read_body(into, ec);
+        if (ec) {
+            failure_ = ec;
+        }
+        return n;
+    }
+
+private:
+    std::size_t read_body(std::span<std::byte> into, std::error_code& ec) {
         protocol::http_request_parser& parser = conn_.parser();
         while (!parser.body_done()) {
             const protocol::http_body_piece piece =
@@ -66,9 +83,9 @@ public:
                 return n;
             }
             if (piece.consumed == 0 && !parser.body_done()) {
-                const long got = conn_.receive();
+                const long got = conn_.receive(budget_);
                 if (got <= 0) {
-                    ec = receive_error(got);  // the client broke off inside the body
+                    ec = receive_error(got);  // the client broke off or stalled inside the body
                     return 0;
                 }
             }
@@ -76,9 +93,11 @@ public:
         return 0;
     }
 
-private:
     http_connection& conn_;
+    const socket_stream& out_;
     bool continue_pending_;
+    io_budget budget_;
+    std::error_code failure_;
 };
 
 }  // namespace
@@ -93,6 +112,9 @@ http_connection::http_connection(unique_fd conn, const peer_address& peer,
           .max_head = settings.max_head,
           .max_body = settings.limit_post ? std::optional(settings.limit_post) : std::nullopt}),
       buffer_(settings.max_head + body_room) {
+    if (settings_.open_count != nullptr) {
+        settings_.open_count->fetch_add(1, std::memory_order_relaxed);
+    }
     sockaddr_storage local{};
     socklen_t len = sizeof local;
     if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
@@ -102,15 +124,55 @@ http_connection::http_connection(unique_fd conn, const peer_address& peer,
     }
 }
 
-long http_connection::receive(bool wait) {
+http_connection::~http_connection() {
+    if (settings_.open_count != nullptr) {
+        settings_.open_count->fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+http_connection::clock::time_point http_connection::parked_until(
+    clock::time_point now, clock::duration keepalive) const noexcept {
+    if (head_started_ != clock::time_point{}) {
+        return head_started_ + settings_.timeouts.header;
+    }
+    return now + keepalive;
+}
+
+void http_connection::expire() noexcept {
+    if (head_started_ != clock::time_point{}) {
+        refuse(408, "request head not complete within --http-header-timeout");
+    }
+}
+
+void http_connection::compact() noexcept {
     if (begin_ > 0) {
         std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
     }
+}
+
+long http_connection::receive(io_budget& budget) {
+    compact();
+    for (;;) {
+        const ssize_t n = budget.run(fd_.get(), POLLIN, [this] {
+            return recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, 0);
+        });
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n > 0) {
+            end_ += static_cast<std::size_t>(n);
+        }
+        return n;
+    }
+}
+
+long http_connection::receive_now() {
+    compact();
     for (;;) {
         const ssize_t n =
-            recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, wait ? 0 : MSG_DONTWAIT);
+            recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -123,8 +185,11 @@ long http_connection::receive(bool wait) {
 
 http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker,
                                                  bool last) {
-    const auto start = std::chrono::steady_clock::now();
-    switch (read_head()) {
+    const auto start = clock::now();
+    if (head_started_ == clock::time_point{}) {
+        head_started_ = start;
+    }
+    switch (read_head(start)) {
         case head_state::failed:
             return next::close;
         case head_state::incomplete:
@@ -132,9 +197,11 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
         case head_state::complete:
             break;
     }
+    head_started_ = {};
     add_socket_vars();
-    http_body_source body(*this, parser_.expects_continue() && !parser_.body_done());
-    socket_stream out(fd_.get(), {});
+    socket_stream out(fd_.get(), {}, settings_.timeouts);
+    http_body_source body(*this, out, parser_.expects_continue() && !parser_.body_done(),
+                          settings_.timeouts);
     const auto& head = parser_.head();
     const embed::response_framing framing{.delimit = true,
                                           .keep_alive = parser_.keep_alive() && !last,
@@ -142,18 +209,26 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
     tracker.end();
-    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    const std::chrono::duration<double, std::milli> took = clock::now() - start;
     log_request(settings_.worker_id, head, r, took.count());
+    if (body.failure() && out.bytes_sent() == 0) {
+        // Nothing went out: the client learns why its body was refused (400, 408 or 413).
+        const std::error_code& why = body.failure();
+        refuse(why == std::errc::timed_out ? 408 : protocol::http_status_for(why),
+               why.message());
+        return next::close;
+    }
     // A client still waiting for "100 Continue" may or may not send its body now: the
     // connection cannot be trusted to start at a request line any more.
     if (!r.keep_alive || body.continue_pending() || !skip_rest_of_body()) {
+        close_after_response();
         return next::close;
     }
     parser_.reset();
     return unparsed().empty() ? next::wait_for_request : next::serve_again;
 }
 
-http_connection::head_state http_connection::read_head() {
+http_connection::head_state http_connection::read_head(clock::time_point now) {
     for (;;) {
         std::error_code ec;
         consume(parser_.feed(unparsed(), ec));
@@ -169,9 +244,13 @@ http_connection::head_state http_connection::read_head() {
             return head_state::failed;
         }
         // A client that sends its head in pieces (or a slow loris) must not hold a request
-        // thread: what is not there yet is waited for by the poller.
-        const long got = receive(false);
+        // thread: what is not there yet is waited for by the poller, until the deadline.
+        const long got = receive_now();
         if (got < 0 && errno == EAGAIN) {
+            if (now - head_started_ >= settings_.timeouts.header) {
+                expire();
+                return head_state::failed;
+            }
             return head_state::incomplete;
         }
         if (got <= 0) {
@@ -208,7 +287,7 @@ bool http_connection::skip_rest_of_body() {
         if (ec || skipped > max_skipped_body) {
             return false;
         }
-        if (piece.consumed == 0 && !parser_.body_done() && receive() <= 0) {
+        if (piece.consumed == 0 && !parser_.body_done() && receive_now() <= 0) {
             return false;
         }
     }
@@ -216,12 +295,27 @@ bool http_connection::skip_rest_of_body() {
 }
 
 void http_connection::answer_error(const std::error_code& ec) {
-    const int status = protocol::http_status_for(ec);
-    log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_,
-                 ec.message(), status);
+    refuse(protocol::http_status_for(ec), ec.message());
+}
+
+void http_connection::refuse(int status, std::string_view why) {
+    log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_, why,
+                 status);
     std::error_code write_ec;
     write_all(fd_.get(), protocol::http_error_response(status), write_ec);
-    drain_before_close(fd_.get(), max_skipped_body, 1);
+    if (settings_.closer != nullptr) {
+        settings_.closer->linger(std::move(fd_), {});
+    }
+}
+
+void http_connection::close_after_response() {
+    // With the whole request read, nothing can reset the connection: a plain close will do.
+    if (parser_.body_done() && unparsed().empty()) {
+        return;
+    }
+    if (settings_.closer != nullptr) {
+        settings_.closer->linger(std::move(fd_), {});
+    }
 }
 
 }  // namespace gantry::server

@@ -4,6 +4,8 @@
 // keep-alive client never holds a request thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -12,6 +14,8 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/http_request_parser.hpp"
+#include "server/net/io_budget.hpp"
+#include "server/net/lingering_closer.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/util/unique_fd.hpp"
@@ -22,19 +26,32 @@ struct http_settings {
     int worker_id = 1;
     std::uint64_t limit_post = 0;  // 0: no limit
     std::size_t max_head = protocol::http_limits::default_max_head;
+    io_timeouts timeouts;
+    lingering_closer* closer = nullptr;        // closes a connection the client still sends on
+    std::atomic<int>* open_count = nullptr;  // the worker's open HTTP connections, this included
 };
 
 class http_connection {
 public:
+    using clock = std::chrono::steady_clock;
+
     // What to do with the connection after serve_one().
     enum class next { close, wait_for_request, serve_again };
 
     // Owns the connected socket `conn` from here on: it closes with the connection.
     http_connection(unique_fd conn, const peer_address& peer, const http_settings& settings);
+    ~http_connection();
     http_connection(const http_connection&) = delete;
     http_connection& operator=(const http_connection&) = delete;
 
     int fd() const noexcept { return fd_.get(); }
+
+    // Until when the connection may wait in the poller: the request head under way must be
+    // complete --http-header-timeout after its first byte, an idle one gets `keepalive`.
+    clock::time_point parked_until(clock::time_point now, clock::duration keepalive) const noexcept;
+    // Past parked_until(): a head under way is answered 408; the connection is then closed
+    // (by the caller, dropping it).
+    void expire() noexcept;
 
     // Reads one request, lets the app answer it, and says whether another may follow.
     // `last`: the worker takes no request after this one (--max-requests), so the response
@@ -42,9 +59,11 @@ public:
     next serve_one(embed::wsgi_app& app, request_tracker& tracker, bool last = false);
 
     // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error
-    // (errno EAGAIN: nothing came in --socket-timeout, or nothing is there when !wait).
-    // Public for the body source, which reads through the same buffer.
-    long receive(bool wait = true);
+    // (errno EAGAIN: nothing came within the budget's limits). Public for the body source,
+    // which reads through the same buffer.
+    long receive(io_budget& budget);
+    // The same without waiting (errno EAGAIN: nothing is there now).
+    long receive_now();
     std::span<const std::byte> unparsed() const noexcept {
         return {buffer_.data() + begin_, end_ - begin_};
     }
@@ -53,12 +72,18 @@ public:
 
 private:
     enum class head_state { complete, incomplete, failed };
-    head_state read_head();
+    head_state read_head(clock::time_point now);
     void add_socket_vars();
-    // Reads and drops what is left of the body so the next request can be parsed; false
-    // when that would take too long (the connection is then closed instead).
+    // Drops what is left of the body, if it is all there already, so that the next request
+    // can be parsed; false when it is not (the connection is then closed instead: waiting
+    // for it would hold the request thread).
     bool skip_rest_of_body();
     void answer_error(const std::error_code& ec);
+    // Answers a refused request with `status` and closes; `why` goes to the log.
+    void refuse(int status, std::string_view why);
+    // Closes now, or through the lingering closer when the client may still be sending.
+    void close_after_response();
+    void compact() noexcept;
 
     unique_fd fd_;
     peer_address peer_;
@@ -70,6 +95,7 @@ private:
     std::vector<std::byte> buffer_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
+    clock::time_point head_started_{};  // the first byte of the head under way; {}: none yet
 };
 
 }  // namespace gantry::server

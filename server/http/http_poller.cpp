@@ -13,6 +13,7 @@
 
 #include "server/log/log.hpp"
 #include "server/net/peer_address.hpp"
+#include "server/net/socket_options.hpp"
 
 namespace gantry::server {
 namespace {
@@ -23,18 +24,28 @@ constexpr std::uint64_t wake_tag = std::uint64_t{2} << 32;
 
 // Idle connections are swept, and epoll_wait times out, at this pace.
 constexpr auto sweep_every = std::chrono::seconds(1);
+// While accepting is paused, the pace at which a free slot is looked for.
+constexpr auto paused_poll = std::chrono::milliseconds(100);
+// After accept() failed for want of descriptors or memory: not before this much later.
+constexpr auto accept_back_off = std::chrono::milliseconds(100);
 constexpr int max_events = 64;
+
+bool out_of_resources(int err) {
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
 
 }  // namespace
 
 http_poller::http_poller(std::span<const listener> listeners, const http_settings& settings,
-                         int keepalive_timeout)
+                         int keepalive_timeout, int max_connections)
     : listeners_(listeners),
       settings_(settings),
       keepalive_timeout_(std::chrono::seconds(keepalive_timeout)),
+      max_connections_(max_connections),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       next_sweep_(clock::now() + sweep_every) {
+    settings_.open_count = &open_;
     // A throw below closes both: they are members already.
     if (!epoll_fd_ || !wake_fd_ || !watch(wake_fd_.get(), EPOLLIN, wake_tag)) {
         throw std::runtime_error(std::string("cannot set up the HTTP poller: ") +
@@ -48,6 +59,28 @@ http_poller::http_poller(std::span<const listener> listeners, const http_setting
         if (!watch(fd, EPOLLIN | EPOLLEXCLUSIVE, listener_tag + i)) {
             throw std::runtime_error(std::string("cannot watch a listener: ") +
                                      std::strerror(errno));
+        }
+    }
+}
+
+// EPOLLEXCLUSIVE registrations cannot be modified, only deleted and added again.
+void http_poller::pause_accepting(clock::time_point until) {
+    resume_at_ = until;
+    if (!accepting_) {
+        return;
+    }
+    accepting_ = false;
+    for (const listener& l : listeners_) {
+        epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, l.fd(), nullptr);
+    }
+}
+
+void http_poller::resume_accepting() {
+    accepting_ = true;
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        if (!watch(listeners_[i].fd(), EPOLLIN | EPOLLEXCLUSIVE, listener_tag + i)) {
+            log::warning("worker {}: cannot watch a listener again: {}", settings_.worker_id,
+                         std::strerror(errno));
         }
     }
 }
@@ -98,7 +131,8 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock, std::error_code& ec) 
     lock.unlock();
     epoll_event events[max_events];
     const int timeout_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(sweep_every).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(accepting_ ? sweep_every : paused_poll)
+            .count());
     const int n = epoll_wait(epoll_fd_.get(), events, max_events, timeout_ms);
     const int wait_errno = errno;
     lock.lock();
@@ -126,8 +160,12 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock, std::error_code& ec) 
     }
     const clock::time_point now = clock::now();
     if (now >= next_sweep_) {
-        close_idle(now);
+        close_expired(now);
         next_sweep_ = now + sweep_every;
+    }
+    if (!accepting_ && !stopping_ && now >= resume_at_ &&
+        open_.load(std::memory_order_relaxed) < max_connections_) {
+        resume_accepting();
     }
 }
 
@@ -138,10 +176,11 @@ void http_poller::accept_one(const listener& from) {
     socklen_t len = sizeof peer;
     unique_fd conn(accept4(from.fd(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
     if (!conn) {
-        if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR) {
-            log::warning("worker {}: accept: {}", settings_.worker_id, std::strerror(errno));
-        }
+        accept_failed(errno);
         return;
+    }
+    if (!from.passes_timeouts()) {
+        set_io_timeout(conn.get(), static_cast<int>(settings_.timeouts.stall.count()));
     }
     if (from.speaks() == listener::protocol::uwsgi) {
         enqueue({.http = nullptr, .uwsgi = std::move(conn), .peer = peer});
@@ -157,11 +196,34 @@ void http_poller::accept_one(const listener& from) {
                                                        settings_),
              .uwsgi = {},
              .peer = {}});
+    if (open_.load(std::memory_order_relaxed) >= max_connections_) {
+        pause_accepting(clock::now());
+    }
 }
 
-void http_poller::close_idle(clock::time_point now) {
+void http_poller::accept_failed(int err) {
+    if (err == EAGAIN || err == ECONNABORTED || err == EINTR) {
+        return;  // another worker was first, or the client gave up
+    }
+    const clock::time_point now = clock::now();
+    if (out_of_resources(err)) {
+        // Accepting again at once would fail again at once: the listeners rest a moment.
+        pause_accepting(now + accept_back_off);
+    }
+    if (std::uint64_t times = 0; accept_errors_.due(now, times)) {
+        log::warning("worker {}: accept: {} ({}x in the last second){}", settings_.worker_id,
+                     std::strerror(err), times,
+                     err == EMFILE || err == ENFILE
+                         ? "; clients wait in the listen queue: raise the descriptor limit "
+                           "(ulimit -n, LimitNOFILE=) or lower --max-connections"
+                         : "");
+    }
+}
+
+void http_poller::close_expired(clock::time_point now) {
     for (std::size_t fd = 0; fd < parked_.size(); ++fd) {
-        if (parked_[fd] && now - parked_since_[fd] >= keepalive_timeout_) {
+        if (parked_[fd] && now >= parked_until_[fd]) {
+            parked_[fd]->expire();
             parked_[fd].reset();  // closing it also takes it out of the epoll set
         }
     }
@@ -176,11 +238,11 @@ void http_poller::park(std::unique_ptr<http_connection> connection) {
     const auto slot = static_cast<std::size_t>(fd);
     if (slot >= parked_.size()) {
         parked_.resize(slot + 1);
-        parked_since_.resize(slot + 1);
+        parked_until_.resize(slot + 1);
     }
     // Held under the lock with the epoll_ctl: the event may fire on the polling thread at once.
+    parked_until_[slot] = connection->parked_until(clock::now(), keepalive_timeout_);
     parked_[slot] = std::move(connection);
-    parked_since_[slot] = clock::now();
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT;
     ev.data.u64 = slot;

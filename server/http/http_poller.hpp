@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <boost/circular_buffer.hpp>
 
 #include "server/http/http_connection.hpp"
+#include "server/log/log_throttle.hpp"
 #include "server/net/listener.hpp"
 #include "server/util/unique_fd.hpp"
 
@@ -37,8 +39,11 @@ class http_poller {
 public:
     // Watches every listener: HTTP connections are served as soon as they are accepted (their
     // request is normally there already), uwsgi ones (a worker may serve both) likewise.
+    // With `max_connections` HTTP connections open, it stops accepting until one closes: the
+    // next clients wait in the listen queue (where they cost no memory here), or another
+    // worker takes them.
     http_poller(std::span<const listener> listeners, const http_settings& settings,
-                int keepalive_timeout);
+                int keepalive_timeout, int max_connections);
     http_poller(const http_poller&) = delete;
     http_poller& operator=(const http_poller&) = delete;
 
@@ -48,7 +53,8 @@ public:
     work_item next(std::error_code& ec);
 
     // The connection waits for its next request; it is closed after the keep-alive timeout
-    // (checked once a second) if none comes.
+    // if none comes, or answered 408 and closed if the head it began is not complete within
+    // --http-header-timeout of its first byte (both checked once a second).
     void park(std::unique_ptr<http_connection> connection);
 
     // Its next request is already in its buffer (pipelined): to the back of the line.
@@ -65,12 +71,19 @@ private:
     void enqueue(work_item&& item);
     void poll(std::unique_lock<std::mutex>& lock, std::error_code& ec);
     void accept_one(const listener& from);
-    void close_idle(clock::time_point now);
+    // Takes the listeners out of the epoll set until `until` and until a connection slot is
+    // free; resume() puts them back.
+    void pause_accepting(clock::time_point until);
+    void resume_accepting();
+    void accept_failed(int err);
+    void close_expired(clock::time_point now);
     bool watch(int fd, std::uint32_t events, std::uint64_t tag);
 
     std::span<const listener> listeners_;
+    std::atomic<int> open_{0};  // HTTP connections alive (see http_settings::open_count)
     http_settings settings_;
     clock::duration keepalive_timeout_;
+    int max_connections_;
     unique_fd epoll_fd_;
     unique_fd wake_fd_;  // an eventfd: stop() wakes the thread in epoll_wait
 
@@ -80,10 +93,13 @@ private:
     boost::circular_buffer<work_item> ready_{16};
     bool polling_ = false;  // a thread is in epoll_wait (or handling what it returned)
     bool stopping_ = false;
-    // Parked connections by descriptor, and since when; null where none is parked. Declared
+    bool accepting_ = true;        // the listeners are in the epoll set
+    clock::time_point resume_at_;  // when paused: not before this (after EMFILE, a back-off)
+    log::throttle accept_errors_;
+    // Parked connections by descriptor, and until when; null where none is parked. Declared
     // after the epoll set, so destroyed (closed) before it.
     std::vector<std::unique_ptr<http_connection>> parked_;
-    std::vector<clock::time_point> parked_since_;
+    std::vector<clock::time_point> parked_until_;
     clock::time_point next_sweep_;
 };
 

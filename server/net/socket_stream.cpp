@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "server/net/socket_options.hpp"
 
 namespace gantry::server {
 namespace {
@@ -32,7 +31,9 @@ std::size_t socket_stream::read_some(std::span<std::byte> into, std::error_code&
         return n;
     }
     for (;;) {
-        const ssize_t n = recv(fd_, into.data(), into.size(), 0);
+        const ssize_t n = read_budget_.run(fd_, POLLIN, [&] {
+            return recv(fd_, into.data(), into.size(), 0);
+        });
         if (n >= 0) {
             bytes_read_ += static_cast<std::uint64_t>(n);
             return static_cast<std::size_t>(n);
@@ -69,12 +70,12 @@ void socket_stream::response_complete() noexcept {
     close_connection();
 }
 
-void socket_stream::finish(int drain_seconds) noexcept {
+void socket_stream::finish(lingering_closer& closer) noexcept {
     if (!owned_) {
         return;  // borrowed, or closed by response_complete()
     }
     if (bytes_read_ < body_length_) {
-        drain_before_close(fd_, body_length_ - bytes_read_, drain_seconds);
+        closer.linger(std::move(owned_), {.max_bytes = body_length_ - bytes_read_});
     }
     close_connection();
 }
@@ -103,7 +104,8 @@ void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers
     msg.msg_iovlen = count;
     while (msg.msg_iovlen > 0) {
         // MSG_NOSIGNAL: a client that went away is an error code here, never a SIGPIPE.
-        ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL | flags);
+        ssize_t n =
+            send_budget_.run(fd_, POLLOUT, [&] { return sendmsg(fd_, &msg, MSG_NOSIGNAL | flags); });
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -111,6 +113,7 @@ void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers
             ec = io_error(errno);
             return;
         }
+        bytes_sent_ += static_cast<std::uint64_t>(n);
         // Skip what was sent; a partial write leaves the rest of the current part.
         while (n > 0 && msg.msg_iovlen > 0) {
             const std::size_t step = std::min<std::size_t>(n, msg.msg_iov->iov_len);
@@ -129,7 +132,8 @@ void socket_stream::send_file(int fd, std::uint64_t offset, std::uint64_t count,
                               std::error_code& ec) {
     auto pos = static_cast<off_t>(offset);
     while (count > 0) {
-        const ssize_t n = sendfile(fd_, fd, &pos, count);
+        const ssize_t n =
+            send_budget_.run(fd_, POLLOUT, [&] { return sendfile(fd_, fd, &pos, count); });
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -143,6 +147,7 @@ void socket_stream::send_file(int fd, std::uint64_t offset, std::uint64_t count,
             return;
         }
         count -= static_cast<std::uint64_t>(n);
+        bytes_sent_ += static_cast<std::uint64_t>(n);
     }
 }
 

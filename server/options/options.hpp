@@ -34,6 +34,10 @@ struct options {
     int threads = 1;  // request threads per worker
     std::size_t buffer_size = 65535;
     int socket_timeout = 4;        // seconds, per read or write on a connection
+    int http_header_timeout = 10;  // seconds for a whole request head, from its first byte
+    int body_timeout = 60;         // seconds of waiting for a whole request body
+    int send_timeout = 60;         // seconds of waiting for a client to take a whole response
+    int max_connections = 1000;    // open HTTP connections per worker
     std::uint64_t limit_post = 0;  // largest request body accepted; 0: no limit
 
     // Process management

@@ -62,7 +62,7 @@ option_def list(std::string_view name, std::string_view aliases, std::string_vie
 }
 
 option_def duration(std::string_view name, std::string_view section, std::string_view default_text,
-                    std::string_view doc, int options::*f, long long max) {
+                    std::string_view doc, int options::*f, long long max, long long min) {
     return {name,
             "",
             section,
@@ -70,8 +70,14 @@ option_def duration(std::string_view name, std::string_view section, std::string
             false,
             default_text,
             doc,
-            [f, max](options& o, std::string_view v) {
-                o.*f = static_cast<int>(parse_duration(v, max));
+            [f, max, min](options& o, std::string_view v) {
+                const long long seconds = parse_duration(v, max);
+                if (seconds < min) {
+                    // 0 would mean "wait forever" to the kernel, which no deadline may mean.
+                    throw std::invalid_argument(
+                        fmt::format("expected at least {} s (there is no \"no timeout\")", min));
+                }
+                o.*f = static_cast<int>(seconds);
             },
             [f](const options& o) {
                 return o.*f == defaults().*f ? shown{} : shown{fmt::format("{}s", o.*f)};

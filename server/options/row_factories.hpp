@@ -40,8 +40,9 @@ option_def text(std::string_view name, std::string_view aliases, std::string_vie
 option_def list(std::string_view name, std::string_view aliases, std::string_view section,
                 std::string_view doc, std::vector<std::string> options::*f,
                 value_type type = value_type::text);
+// `min`: the least value accepted (0 where 0 means "off").
 option_def duration(std::string_view name, std::string_view section, std::string_view default_text,
-                    std::string_view doc, int options::*f, long long max);
+                    std::string_view doc, int options::*f, long long max, long long min = 0);
 option_def flag(std::string_view name, std::string_view aliases, std::string_view section,
                 std::string_view doc, bool options::*f);
 // A uWSGI option whose behaviour gantry always has: accepted, and nothing to do.

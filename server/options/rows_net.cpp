@@ -27,6 +27,13 @@ std::vector<option_def> net_rows() {
         duration("http-keepalive-timeout", net, "5s",
                  "how long an idle keep-alive connection stays open", &o::http_keepalive_timeout,
                  3600),
+        duration("http-header-timeout", net, "10s",
+                 "a request head (uwsgi or HTTP) must be whole this long after its first byte; "
+                 "else 408 and close",
+                 &o::http_header_timeout, 3600, 1),
+        number("max-connections", "", net, "1000",
+               "open HTTP connections per worker; past it new ones wait in the listen queue",
+               &o::max_connections, 1, 1000000),
         {"chmod-socket", "", net, value_type::text, false, "660", "mode of unix sockets",
          store_chmod, show_chmod},
         number("listen", "l", net, "1024", "listen queue size (clamped to net.core.somaxconn)",
@@ -35,8 +42,17 @@ std::vector<option_def> net_rows() {
              65535),
         size("limit-post", "", net, "off", "largest request body accepted; larger ones get 413",
              &o::limit_post, std::uint64_t{1} << 50),
-        duration("socket-timeout", net, "4s", "how long a read or write on a connection may wait",
-                 &o::socket_timeout, 86400),
+        duration("socket-timeout", net, "4s",
+                 "how long one read or write on a connection may wait without progress",
+                 &o::socket_timeout, 86400, 1),
+        duration("body-timeout", net, "60s",
+                 "total time a request may wait for its body to arrive; else 408 (or a cut "
+                 "request) and close",
+                 &o::body_timeout, 86400, 1),
+        duration("send-timeout", net, "60s",
+                 "total time a response may wait for the client to take it; else the "
+                 "connection is closed",
+                 &o::send_timeout, 86400, 1),
     };
 }
 

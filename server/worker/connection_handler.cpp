@@ -11,7 +11,6 @@
 #include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
 #include "server/log/request_log.hpp"
-#include "server/net/socket_options.hpp"
 #include "server/net/socket_stream.hpp"
 
 namespace gantry::server {
@@ -23,26 +22,35 @@ constexpr std::size_t body_room = 64 * 1024;
 }  // namespace
 
 connection_handler::connection_handler(const worker_settings& settings, embed::wsgi_app& app,
-                                       request_tracker tracker)
+                                       request_tracker tracker, lingering_closer& closer)
     : worker_id_(settings.id),
       limit_post_(settings.limit_post),
-      drain_seconds_(settings.socket_timeout),
+      timeouts_(settings.timeouts),
+      closer_(closer),
       app_(app),
       tracker_(tracker),
       parser_(settings.buffer_size),
       buffer_(protocol::request_parser::header_size + settings.buffer_size + body_room) {}
 
+// The head must be whole within --http-header-timeout (nginx sends it in one piece): a
+// client trickling it holds this thread no longer than that.
 std::size_t connection_handler::read_head(int fd, lazy_peer peer) {
     parser_.reset();
+    io_budget budget(timeouts_.header, timeouts_.stall);
     std::size_t have = 0;
     for (;;) {
-        const ssize_t n = recv(fd, buffer_.data() + have, buffer_.size() - have, 0);
+        const ssize_t n = budget.run(fd, POLLIN, [&] {
+            return recv(fd, buffer_.data() + have, buffer_.size() - have, 0);
+        });
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
             log::warning("worker {}: closed connection from {}: {} while reading the request",
-                         worker_id_, peer, errno == EAGAIN ? "timed out" : std::strerror(errno));
+                         worker_id_, peer,
+                         errno != EAGAIN  ? std::strerror(errno)
+                         : budget.spent() ? "head not complete within --http-header-timeout"
+                                          : "timed out (--socket-timeout)");
             return 0;
         }
         if (n == 0) {
@@ -76,31 +84,31 @@ void connection_handler::serve(unique_fd conn, lazy_peer peer) {
         return;
     }
     if (limit_post_ != 0 && parser_.head().content_length > limit_post_) {
-        refuse_body(conn.get(), peer);
+        refuse_body(std::move(conn), peer);
         return;
     }
     // The connection ends with this response: the stream owns it from here on.
     socket_stream stream(std::move(conn), std::span(buffer_.data() + head_size_, have - head_size_),
-                         parser_.head().content_length);
+                         parser_.head().content_length, timeouts_);
     tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
     tracker_.end();
-    stream.finish(drain_seconds_);
+    stream.finish(closer_);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(worker_id_, parser_.head(), r, took.count());
 }
 
-void connection_handler::refuse_body(int fd, lazy_peer peer) {
+void connection_handler::refuse_body(unique_fd conn, lazy_peer peer) {
     const std::string response = protocol::http_error_response(413);
     const auto& head = parser_.head();
     log::warning("worker {}: {} {} {}: body of {} bytes is over --limit-post {}: 413", worker_id_,
                  peer, var_or_dash(head, "REQUEST_METHOD"), var_or_dash(head, "REQUEST_URI"),
                  head.content_length, limit_post_);
-    socket_stream stream(fd, {});
+    socket_stream stream(conn.get(), {}, timeouts_);
     std::error_code ec;
     const std::span<const std::byte> parts[] = {std::as_bytes(std::span(response))};
     stream.write(parts, ec);
-    drain_before_close(fd, parser_.head().content_length, drain_seconds_);
+    closer_.linger(std::move(conn), {.max_bytes = parser_.head().content_length});
 }
 
 }  // namespace gantry::server

@@ -10,6 +10,8 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_parser.hpp"
+#include "server/net/io_budget.hpp"
+#include "server/net/lingering_closer.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/util/unique_fd.hpp"
@@ -20,7 +22,7 @@ namespace gantry::server {
 class connection_handler {
 public:
     connection_handler(const worker_settings& settings, embed::wsgi_app& app,
-                       request_tracker tracker);
+                       request_tracker tracker, lingering_closer& closer);
 
     // Serves the request on `conn`, which it closes. `peer` names the client in logs.
     void serve(unique_fd conn, lazy_peer peer);
@@ -29,11 +31,12 @@ private:
     // Reads until the parser has the whole head; returns the bytes received, 0 on failure.
     std::size_t read_head(int fd, lazy_peer peer);
     // Answers 413 without reading the body (nor handing it to the app).
-    void refuse_body(int fd, lazy_peer peer);
+    void refuse_body(unique_fd conn, lazy_peer peer);
 
     int worker_id_;
     std::uint64_t limit_post_;
-    int drain_seconds_;  // how long an unread body may be drained before closing
+    io_timeouts timeouts_;
+    lingering_closer& closer_;  // closes a connection whose body was not read
     embed::wsgi_app& app_;
     request_tracker tracker_;
     protocol::request_parser parser_;

@@ -60,9 +60,10 @@ private:
 
 // One request thread's loop over uwsgi listeners, until the worker stops.
 void serve(const worker_settings& settings, std::span<const listener> listeners,
-           embed::wsgi_app& app, request_tracker tracker, const request_budget& budget) {
+           embed::wsgi_app& app, request_tracker tracker, const request_budget& budget,
+           lingering_closer& closer) {
     acceptor accept(listeners);
-    connection_handler handler(settings, app, tracker);
+    connection_handler handler(settings, app, tracker, closer);
     for (;;) {
         sockaddr_storage peer{};
         const listener* from = nullptr;
@@ -74,7 +75,7 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
             return;
         }
         if (!from->passes_timeouts()) {
-            set_io_timeout(conn.get(), settings.socket_timeout);
+            set_io_timeout(conn.get(), static_cast<int>(settings.timeouts.stall.count()));
         }
         handler.serve(std::move(conn), lazy_peer{&peer});
         budget.spent();
@@ -83,8 +84,9 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
 
 // With HTTP listeners, request threads take turns waiting on the poller's epoll set.
 void serve_polled(const worker_settings& settings, http_poller& poller, embed::wsgi_app& app,
-                  request_tracker tracker, const request_budget& budget) {
-    connection_handler uwsgi(settings, app, tracker);
+                  request_tracker tracker, const request_budget& budget,
+                  lingering_closer& closer) {
+    connection_handler uwsgi(settings, app, tracker, closer);
     for (;;) {
         std::error_code ec;
         work_item item = poller.next(ec);  // a fresh item each time: a closed connection is freed
@@ -151,6 +153,7 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
         return request_tracker(slot, board.thread(settings.slot, thread));
     };
     const request_budget budget(settings.max_requests, slot, master);
+    lingering_closer closer;
     const bool any_http = std::any_of(listeners.begin(), listeners.end(), [](const listener& l) {
         return l.speaks() == listener::protocol::http;
     });
@@ -158,16 +161,22 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
         worker_control::start({});
         slot.status.store(worker_slot::ready);
         master.ring();
-        run_threads(settings.threads,
-                    [&](int thread) { serve(settings, listeners, app, tracker(thread), budget); });
+        run_threads(settings.threads, [&](int thread) {
+            serve(settings, listeners, app, tracker(thread), budget, closer);
+        });
     }
-    http_poller poller(listeners, {.worker_id = settings.id, .limit_post = settings.limit_post},
-                       settings.http_keepalive_timeout);
+    http_poller poller(listeners,
+                       {.worker_id = settings.id,
+                        .limit_post = settings.limit_post,
+                        .timeouts = settings.timeouts,
+                        .closer = &closer},
+                       settings.http_keepalive_timeout, settings.max_connections);
     worker_control::start([&] { poller.stop(); });
     slot.status.store(worker_slot::ready);
     master.ring();
-    run_threads(settings.threads,
-                [&](int thread) { serve_polled(settings, poller, app, tracker(thread), budget); });
+    run_threads(settings.threads, [&](int thread) {
+        serve_polled(settings, poller, app, tracker(thread), budget, closer);
+    });
 }
 
 }  // namespace gantry::server

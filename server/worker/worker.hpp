@@ -8,6 +8,7 @@
 #include <span>
 
 #include "embed/wsgi_app.hpp"
+#include "server/net/io_budget.hpp"
 #include "server/net/listener.hpp"
 #include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
@@ -23,9 +24,10 @@ struct worker_settings {
     int slot = 0;  // its place in the scoreboard
     int threads = 1;
     std::size_t buffer_size = 65535;
-    int socket_timeout = 4;
+    io_timeouts timeouts;
     std::uint64_t limit_post = 0;  // 0: no limit
     int http_keepalive_timeout = 5;
+    int max_connections = 1000;  // open HTTP connections, idle ones included
     std::uint64_t max_requests = 0;  // this worker's own --max-requests (jitter included); 0: none
 };
 

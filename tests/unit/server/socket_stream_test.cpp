@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -70,40 +72,63 @@ TEST_CASE("unique_fd closes what it holds, once, and release() gives it up") {
 }
 
 TEST_CASE("an owning stream closes the connection when the response is complete") {
+    lingering_closer closer;
     connection c = connected();
     const int fd = c.ours.get();
-    socket_stream stream(std::move(c.ours), {}, 0);
+    socket_stream stream(std::move(c.ours), {}, 0, {});
     answer(stream, "done");
     CHECK(!is_open(fd));  // before the app's close() would run
     CHECK(read_all(c.peer.get()) == "done");
-    stream.finish(1);
+    stream.finish(closer);
 }
 
 TEST_CASE("an owning stream with an unread body shuts down, and finish() drains and closes") {
+    lingering_closer closer;
     connection c = connected();
     const int fd = c.ours.get();
-    socket_stream stream(std::move(c.ours), {}, 5);
+    socket_stream stream(std::move(c.ours), {}, 5, {});
     answer(stream, "403");
     CHECK(is_open(fd));
     CHECK(read_all(c.peer.get()) == "403");  // the FIN came with SHUT_WR
     REQUIRE(send(c.peer.get(), "body!", 5, 0) == 5);
-    stream.finish(1);
+    stream.finish(closer);
     CHECK(!is_open(fd));
 }
 
 TEST_CASE("an owning stream closes on destruction if nothing else did") {
     connection c = connected();
     const int fd = c.ours.get();
-    { socket_stream stream(std::move(c.ours), {}, 0); }
+    { socket_stream stream(std::move(c.ours), {}, 0, {}); }
     CHECK(!is_open(fd));
 }
 
 TEST_CASE("a borrowing stream never closes the caller's connection") {
+    lingering_closer closer;
     connection c = connected();
     {
         socket_stream stream(c.ours.get(), {});
         answer(stream, "kept");
-        stream.finish(1);
+        stream.finish(closer);
     }
     CHECK(is_open(c.ours.get()));
+}
+
+TEST_CASE("a body still coming lingers on the closer's thread until the client closes") {
+    lingering_closer closer;
+    connection c = connected();
+    const int fd = c.ours.get();
+    {
+        socket_stream stream(std::move(c.ours), {}, 1000, {});
+        answer(stream, "413");
+        REQUIRE(send(c.peer.get(), "part", 4, 0) == 4);
+        stream.finish(closer);  // returns at once: the rest of the body is waited for elsewhere
+    }
+    CHECK(is_open(fd));
+    CHECK(read_all(c.peer.get()) == "413");
+    c.peer.reset();  // the client goes: the closer sees the end and closes its side too
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (is_open(fd) && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(!is_open(fd));
 }
