@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,6 +16,8 @@
 namespace gantry::server {
 namespace {
 
+// Room for the body after the head; a body up to this size is received whole before its
+// request is handed to a request thread.
 constexpr std::size_t body_room = 16 * 1024;
 // Left-over body worth dropping to keep the connection, when it is already here; beyond it,
 // closing is cheaper.
@@ -135,12 +138,20 @@ http_connection::clock::time_point http_connection::parked_until(
     if (head_started_ != clock::time_point{}) {
         return head_started_ + settings_.timeouts.header;
     }
+    if (body_awaited_ != clock::time_point{}) {
+        return std::min(body_awaited_ + settings_.timeouts.body,
+                        body_moved_ + settings_.timeouts.stall);
+    }
     return now + keepalive;
 }
 
-void http_connection::expire() noexcept {
+void http_connection::expire(clock::time_point now) noexcept {
     if (head_started_ != clock::time_point{}) {
-        refuse(408, "request head not complete within --http-header-timeout");
+        refuse(408, "request head timed out: not complete within --http-header-timeout");
+    } else if (body_awaited_ != clock::time_point{}) {
+        refuse(408, now - body_awaited_ >= settings_.timeouts.body
+                        ? "request body timed out: not complete within --body-timeout"
+                        : "request body timed out: nothing came for --socket-timeout");
     }
 }
 
@@ -186,7 +197,7 @@ long http_connection::receive_now() {
 http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker,
                                                  bool last) {
     const auto start = clock::now();
-    if (head_started_ == clock::time_point{}) {
+    if (head_started_ == clock::time_point{} && !parser_.done()) {
         head_started_ = start;
     }
     switch (read_head(start)) {
@@ -195,9 +206,18 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
         case head_state::incomplete:
             return next::wait_for_request;  // the rest waits in the buffer, not in a thread
         case head_state::complete:
+            head_started_ = {};
             break;
     }
-    head_started_ = {};
+    switch (await_body(start)) {
+        case head_state::failed:
+            return next::close;
+        case head_state::incomplete:
+            return next::wait_for_request;
+        case head_state::complete:
+            body_awaited_ = {};
+            break;
+    }
     add_socket_vars();
     socket_stream out(fd_.get(), {}, settings_.timeouts);
     http_body_source body(*this, out, parser_.expects_continue() && !parser_.body_done(),
@@ -229,6 +249,9 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
 }
 
 http_connection::head_state http_connection::read_head(clock::time_point now) {
+    if (parser_.done()) {
+        return head_state::complete;  // back from waiting for the body
+    }
     for (;;) {
         std::error_code ec;
         consume(parser_.feed(unparsed(), ec));
@@ -248,7 +271,7 @@ http_connection::head_state http_connection::read_head(clock::time_point now) {
         const long got = receive_now();
         if (got < 0 && errno == EAGAIN) {
             if (now - head_started_ >= settings_.timeouts.header) {
-                expire();
+                expire(now);
                 return head_state::failed;
             }
             return head_state::incomplete;
@@ -263,6 +286,53 @@ http_connection::head_state http_connection::read_head(clock::time_point now) {
             return head_state::failed;
         }
     }
+}
+
+http_connection::head_state http_connection::await_body(clock::time_point now) {
+    for (;;) {
+        if (body_buffered()) {
+            return head_state::complete;
+        }
+        const long got = receive_now();
+        if (got > 0) {
+            body_moved_ = now;
+            continue;
+        }
+        if (got < 0 && errno == EAGAIN) {
+            if (body_awaited_ == clock::time_point{}) {
+                body_awaited_ = now;
+                body_moved_ = now;
+            } else if (now >= parked_until(now, {})) {
+                expire(now);
+                return head_state::failed;
+            }
+            return head_state::incomplete;
+        }
+        log::debug("worker {}: {}: {} while waiting for a request body", settings_.worker_id,
+                   peer_text_, got == 0 ? "closed" : std::strerror(errno));
+        return head_state::failed;
+    }
+}
+
+// Whether the request can go to a thread: its body is all here, or more than fits, or the
+// client waits for "100 Continue" before sending it.
+bool http_connection::body_buffered() const noexcept {
+    if (parser_.body_done() || parser_.expects_continue()) {
+        return true;
+    }
+    const std::span<const std::byte> have = unparsed();
+    if (have.size() >= body_room) {
+        return true;
+    }
+    const protocol::request_head& head = parser_.head();
+    if (!head.chunked) {
+        return have.size() >= head.content_length;
+    }
+    // A chunked body ends with CRLF CRLF (the last chunk, any trailers, an empty line). A
+    // chunk's data can end so too: that request merely goes to its thread a little early.
+    constexpr std::string_view end = "\r\n\r\n";
+    return have.size() >= end.size() &&
+           std::memcmp(have.data() + have.size() - end.size(), end.data(), end.size()) == 0;
 }
 
 void http_connection::add_socket_vars() {
@@ -299,8 +369,15 @@ void http_connection::answer_error(const std::error_code& ec) {
 }
 
 void http_connection::refuse(int status, std::string_view why) {
-    log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_, why,
-                 status);
+    if (parser_.done()) {
+        const protocol::request_head& head = parser_.head();
+        log::warning("worker {}: {}: {} {}: {}; answered {} and closed", settings_.worker_id,
+                     peer_text_, var_or_dash(head, "REQUEST_METHOD"),
+                     var_or_dash(head, "REQUEST_URI"), why, status);
+    } else {
+        log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_,
+                     why, status);
+    }
     std::error_code write_ec;
     write_all(fd_.get(), protocol::http_error_response(status), write_ec);
     if (settings_.closer != nullptr) {

@@ -47,11 +47,12 @@ public:
     int fd() const noexcept { return fd_.get(); }
 
     // Until when the connection may wait in the poller: the request head under way must be
-    // complete --http-header-timeout after its first byte, an idle one gets `keepalive`.
+    // complete --http-header-timeout after its first byte, a body the request waits for
+    // --body-timeout after the head; an idle connection gets `keepalive`.
     clock::time_point parked_until(clock::time_point now, clock::duration keepalive) const noexcept;
-    // Past parked_until(): a head under way is answered 408; the connection is then closed
-    // (by the caller, dropping it).
-    void expire() noexcept;
+    // Past parked_until(): a request under way is answered 408; the connection is then
+    // closed (by the caller, dropping it).
+    void expire(clock::time_point now) noexcept;
 
     // Reads one request, lets the app answer it, and says whether another may follow.
     // `last`: the worker takes no request after this one (--max-requests), so the response
@@ -73,6 +74,10 @@ public:
 private:
     enum class head_state { complete, incomplete, failed };
     head_state read_head(clock::time_point now);
+    // A small body is waited for here, before the request goes to a thread (as nginx does):
+    // a client sending it slowly then holds a parked connection, not a request thread.
+    head_state await_body(clock::time_point now);
+    bool body_buffered() const noexcept;
     void add_socket_vars();
     // Drops what is left of the body, if it is all there already, so that the next request
     // can be parsed; false when it is not (the connection is then closed instead: waiting
@@ -96,6 +101,8 @@ private:
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
     clock::time_point head_started_{};  // the first byte of the head under way; {}: none yet
+    clock::time_point body_awaited_{};  // since when a complete head waits for its body
+    clock::time_point body_moved_{};    // when the awaited body's last bytes came
 };
 
 }  // namespace gantry::server

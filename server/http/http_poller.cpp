@@ -223,7 +223,7 @@ void http_poller::accept_failed(int err) {
 void http_poller::close_expired(clock::time_point now) {
     for (std::size_t fd = 0; fd < parked_.size(); ++fd) {
         if (parked_[fd] && now >= parked_until_[fd]) {
-            parked_[fd]->expire();
+            parked_[fd]->expire(now);
             parked_[fd].reset();  // closing it also takes it out of the epoll set
         }
     }
