@@ -21,4 +21,9 @@ void defer_accept(int fd, int seconds) noexcept {
     setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
 }
 
+void reset_on_close(int fd) noexcept {
+    const linger abort{.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+}
+
 }  // namespace gantry::server

@@ -12,4 +12,9 @@ void set_io_timeout(int fd, int seconds) noexcept;
 // instead of once in accept() and again in recv(). uWSGI sets it the same way by default.
 void defer_accept(int fd, int seconds) noexcept;
 
+// SO_LINGER with a zero timeout: closing `fd` resets the connection and drops what is still
+// queued for the peer. For a client that would not take its response within the deadlines:
+// a plain close would leave the kernel sending the queue (megabytes) at the client's pace.
+void reset_on_close(int fd) noexcept;
+
 }  // namespace gantry::server

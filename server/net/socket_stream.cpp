@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "server/net/socket_options.hpp"
+
 
 namespace gantry::server {
 namespace {
@@ -85,6 +87,14 @@ void socket_stream::close_connection() noexcept {
     fd_ = -1;  // an app reading or writing from its close() gets EBADF, never a reused fd
 }
 
+std::error_code socket_stream::send_failed(int err) noexcept {
+    const std::error_code ec = io_error(err);
+    if (ec == std::errc::timed_out) {
+        reset_on_close(fd_);
+    }
+    return ec;
+}
+
 void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers, int flags,
                              std::error_code& ec) {
     constexpr std::size_t max_parts = 8;  // the bridge sends head + one chunk at a time
@@ -110,7 +120,7 @@ void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers
             if (errno == EINTR) {
                 continue;
             }
-            ec = io_error(errno);
+            ec = send_failed(errno);
             return;
         }
         bytes_sent_ += static_cast<std::uint64_t>(n);
@@ -138,7 +148,7 @@ void socket_stream::send_file(int fd, std::uint64_t offset, std::uint64_t count,
             continue;
         }
         if (n < 0) {
-            ec = io_error(errno);
+            ec = send_failed(errno);
             return;
         }
         if (n == 0) {

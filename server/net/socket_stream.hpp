@@ -65,6 +65,8 @@ private:
                   std::error_code& ec);
 
     void close_connection() noexcept;
+    // The error for a failed send; a client that timed out gets a reset when closed.
+    std::error_code send_failed(int err) noexcept;
 
     unique_fd owned_;  // the connection while an owning stream holds it; empty if borrowed
     int fd_;           // what is read and written: -1 once the stream closed it
