@@ -58,7 +58,12 @@ unique_fd acceptor::next(sockaddr_storage& peer, const listener*& from) {
             return {};
         }
         if (errno == EMFILE || errno == ENFILE) {
-            log::warning("accept: {}; retrying", std::strerror(errno));
+            const int err = errno;
+            if (std::uint64_t times = 0; out_of_fds_.due(log::throttle::clock::now(), times)) {
+                log::warning("accept: {} ({}x in the last second); retrying every 100 ms: raise "
+                             "the descriptor limit (ulimit -n, LimitNOFILE=)",
+                             std::strerror(err), times);
+            }
             poll(nullptr, 0, 100);  // let descriptors free up instead of spinning
         }
     }

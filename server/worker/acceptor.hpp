@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "server/log/log_throttle.hpp"
 #include "server/net/listener.hpp"
 #include "server/util/unique_fd.hpp"
 
@@ -25,6 +26,7 @@ public:
 private:
     std::span<const listener> listeners_;
     std::vector<pollfd> fds_;
+    log::throttle out_of_fds_;  // one line a second per thread, however often it happens
 };
 
 }  // namespace gantry::server
