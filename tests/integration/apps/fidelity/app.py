@@ -87,15 +87,19 @@ def hand_input_to_thread(environ, start_response, wait_for_close):
     THREAD_DONE.clear()
     THREAD_RESULT.clear()
     closed = threading.Event()
+    reading = threading.Event()
 
     def run():
         if wait_for_close:
             closed.wait(10)
             time.sleep(0.05)  # past close(): the request is being released, or is
+        reading.set()  # the read starts within this thread's time slice
         THREAD_RESULT.update(outcome_of(lambda: stream.read(10)))
         THREAD_DONE.set()
 
     threading.Thread(target=run, daemon=True).start()
+    if not wait_for_close:
+        reading.wait(10)
     start_response("200 OK", [("Content-Length", "7")])
     return AfterClose(b"handed\n", closed.set)
 
