@@ -85,15 +85,16 @@ py::dict environ_builder::build(const protocol::request_head& head, py::handle i
     scheme_vars scheme;
     for (std::size_t i = 0; i < head.vars.size(); ++i) {
         const protocol::var& v = head.vars[i];
+        // The wsgi.* keys are the server's objects (review finding 18): a uwsgi var named
+        // wsgi.url_scheme or wsgi.errors must not replace them. CGI names are upper case,
+        // so the first byte settles it for every other var (an empty key is never sent).
+        if (!v.key.empty() && v.key.front() == 'w' && v.key.starts_with("wsgi.")) {
+            continue;
+        }
         environ_keys::entry* e = keys_.find(v.key, i);
         switch (e != nullptr ? e->role : var_role::plain) {
             case var_role::never:
                 continue;
-            case var_role::if_not_empty:
-                if (v.value.empty()) {
-                    continue;
-                }
-                break;
             case var_role::https:
                 scheme.https = v.value;
                 break;

@@ -14,8 +14,10 @@ namespace {
 constexpr std::pair<std::string_view, var_role> common_keys[] = {
     {"QUERY_STRING", var_role::plain},
     {"REQUEST_METHOD", var_role::plain},
-    {"CONTENT_TYPE", var_role::if_not_empty},
-    {"CONTENT_LENGTH", var_role::if_not_empty},
+    // PEP 3333 lets both be empty: nginx's uwsgi_params sends them so, and apps (and
+    // uWSGI) read environ["CONTENT_TYPE"] as it came.
+    {"CONTENT_TYPE", var_role::plain},
+    {"CONTENT_LENGTH", var_role::plain},
     {"REQUEST_URI", var_role::plain},
     {"PATH_INFO", var_role::plain},
     {"DOCUMENT_ROOT", var_role::plain},

@@ -16,9 +16,8 @@ namespace gantry::embed {
 // What the environ builder does with a var besides storing it.
 enum class var_role : std::uint8_t {
     plain,
-    never,         // left out: PEP 3333 forbids HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH
-    if_not_empty,  // CONTENT_TYPE and CONTENT_LENGTH: left out when empty
-    https,         // the three that may say the request came over TLS
+    never,  // left out: PEP 3333 forbids HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH
+    https,  // the three that may say the request came over TLS
     uwsgi_scheme,
     request_scheme,
 };

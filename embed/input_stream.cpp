@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <pybind11/stl.h>
 
@@ -13,6 +14,10 @@ namespace gantry::embed {
 namespace {
 
 constexpr std::size_t read_ahead = 64 * 1024;
+// read() grows its bytes by this much at most, as the body arrives: a CONTENT_LENGTH is the
+// client's claim, not memory to set aside (review finding 17). A body up to this size is
+// still read into one allocation of exactly its size.
+constexpr std::size_t read_step = 1024 * 1024;
 // Enough for every request thread of a worker; more would only hold memory.
 constexpr std::size_t max_spare = 64;
 
@@ -30,24 +35,37 @@ void input_stream::reset(byte_source* source, std::optional<std::uint64_t> conte
     failure_.clear();
 }
 
+void input_stream::detach() noexcept {
+    source_ = nullptr;
+    remaining_ = 0;
+    gate_.drain();
+}
+
 std::size_t input_stream::read_body(char* into, std::size_t n) {
-    if (source_ == nullptr) {
+    // A local: detach() may clear source_ while the GIL is released (review finding 22).
+    byte_source* const source = source_;
+    if (source == nullptr) {
         raise_os_error("wsgi.input read after the request ended");
+    }
+    if (!gate_.try_enter()) {
+        PyErr_SetString(PyExc_RuntimeError, "wsgi.input is being read by another thread");
+        throw py::error_already_set();
     }
     std::error_code ec;
     std::size_t got = 0;
     {
         py::gil_scoped_release nogil;
+        const io_gate::leave_on_exit leave(gate_);
         while (got < n && !ec) {
-            const std::size_t k = source_->read_some(
-                std::span(reinterpret_cast<std::byte*>(into) + got, n - got), ec);
+            const std::size_t k =
+                source->read_some(std::span(reinterpret_cast<std::byte*>(into) + got, n - got), ec);
             if (k == 0 && !ec) {
                 break;
             }
             got += k;
         }
     }
-    remaining_ -= got;
+    remaining_ -= std::min<std::uint64_t>(got, remaining_);  // 0 if detached meanwhile
     if (ec == std::errc::timed_out) {
         failure_ = "the client stopped sending the request body (timed out)";
     } else if (ec) {
@@ -85,41 +103,36 @@ bool input_stream::fill() {
     return got > 0;
 }
 
-py::bytes input_stream::read_to_end() {
-    while (fill()) {
-    }
-    py::bytes all(buf_.data() + pos_, buffered());
-    buf_.clear();
-    pos_ = 0;
-    return all;
-}
-
 py::bytes input_stream::read(py::ssize_t size) {
-    if (size < 0 && !length_known_) {
-        return read_to_end();
-    }
-    std::uint64_t n = size < 0 ? buffered() + remaining_ : static_cast<std::uint64_t>(size);
+    std::uint64_t want = size < 0 ? UINT64_MAX : static_cast<std::uint64_t>(size);
     if (length_known_ || remaining_ == 0) {
-        n = std::min<std::uint64_t>(n, buffered() + remaining_);
+        want = std::min<std::uint64_t>(want, buffered() + remaining_);
     }
-    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<py::ssize_t>(n));
+    want = std::min<std::uint64_t>(want, PY_SSIZE_T_MAX);
+    auto capacity = static_cast<std::size_t>(std::min<std::uint64_t>(want, buffered() + read_step));
+    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<py::ssize_t>(capacity));
     if (raw == nullptr) {
         throw py::error_already_set();
     }
-    char* out = PyBytes_AS_STRING(raw);
-    const std::size_t from_buffer = std::min<std::size_t>(buffered(), n);
-    std::memcpy(out, buf_.data() + pos_, from_buffer);
-    pos_ += from_buffer;
-    std::size_t got = from_buffer;
-    if (n > from_buffer) {
+    std::size_t got = std::min(buffered(), capacity);
+    std::memcpy(PyBytes_AS_STRING(raw), buf_.data() + pos_, got);
+    pos_ += got;
+    // remaining_ becomes 0 at the end of a body of unknown length, or a short one.
+    while (got < want && remaining_ > 0) {
+        if (got == capacity) {
+            capacity = static_cast<std::size_t>(std::min<std::uint64_t>(want, got + read_step));
+            if (_PyBytes_Resize(&raw, static_cast<py::ssize_t>(capacity)) != 0) {
+                throw py::error_already_set();  // raw was freed
+            }
+        }
         try {
-            got += read_body(out + from_buffer, n - from_buffer);
+            got += read_body(PyBytes_AS_STRING(raw) + got, capacity - got);
         } catch (...) {
             Py_DECREF(raw);
             throw;
         }
     }
-    if (got < n && _PyBytes_Resize(&raw, static_cast<py::ssize_t>(got)) != 0) {
+    if (got < capacity && _PyBytes_Resize(&raw, static_cast<py::ssize_t>(got)) != 0) {
         throw py::error_already_set();
     }
     return py::reinterpret_steal<py::bytes>(raw);
@@ -170,7 +183,8 @@ input_object input_pool::acquire(byte_source* source, std::optional<std::uint64_
     }
     if (spare_.empty()) {
         input_object in;
-        in.object = py::cast(input_stream(source, content_length));
+        // Made in place: its gate can be neither copied nor moved.
+        in.object = py::cast(std::make_unique<input_stream>(source, content_length));
         in.stream = &in.object.cast<input_stream&>();
         return in;
     }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "embed/byte_io.hpp"
+#include "embed/io_gate.hpp"
 
 namespace gantry::embed {
 
@@ -34,21 +35,18 @@ public:
     const std::string& failure() const noexcept { return failure_; }
 
     // The request is over: later reads (from an app that kept the object) see end of stream.
-    void detach() noexcept {
-        source_ = nullptr;
-        remaining_ = 0;
-    }
+    // A read another thread of the app is in is waited for: the source goes away after this.
+    void detach() noexcept;
 
 private:
     std::size_t buffered() const noexcept { return buf_.size() - pos_; }
     // Reads `n` more bytes of body straight into `into`, releasing the GIL; fewer only at the
     // end of a body of unknown length. Returns how many.
     std::size_t read_body(char* into, std::size_t n);
-    // The rest of a body of unknown length.
-    pybind11::bytes read_to_end();
     // Appends the next piece of the body to the line buffer; false at the end of the body.
     bool fill();
 
+    io_gate gate_;  // the thread in read_body(), if any
     byte_source* source_ = nullptr;
     std::uint64_t remaining_ = 0;  // body bytes not yet taken from the source
     bool length_known_ = false;

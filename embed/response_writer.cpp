@@ -170,21 +170,20 @@ void response_writer::write_file(int fd, std::uint64_t offset, std::uint64_t cou
     if (n == 0) {
         return;
     }
-    if (sink_ == nullptr) {
-        raise_os_error("file sent after the request ended");
-    }
     const protocol::chunk_size_line size_line = framer_.chunk_start(n);
     std::error_code ec;
+    byte_sink* const sink = enter_sink("file sent");  // nothing may throw until `leave`
     {
         py::gil_scoped_release nogil;
+        const io_gate::leave_on_exit leave(gate_);
         const std::span<const std::byte> before[] = {std::as_bytes(std::span(size_line.view()))};
-        sink_->write(before, ec);
+        sink->write(before, ec);
         if (!ec) {
-            sink_->send_file(fd, offset, n, ec);
+            sink->send_file(fd, offset, n, ec);
         }
         const std::span<const std::byte> after[] = {std::as_bytes(std::span(framer_.chunk_end(n)))};
         if (!ec) {
-            sink_->write(after, ec);
+            sink->write(after, ec);
         }
     }
     check(ec);
@@ -232,10 +231,21 @@ std::string response_writer::warning() const {
     return out;
 }
 
-void response_writer::send(std::string_view head, std::string_view body, bool last) {
-    if (sink_ == nullptr) {
-        raise_os_error("write() called after the request ended");
+byte_sink* response_writer::enter_sink(const char* what) {
+    // A local for the write: detach() may clear sink_ while the GIL is released (review
+    // finding 22).
+    byte_sink* const sink = sink_;
+    if (sink == nullptr) {
+        raise_os_error(fmt::format("{} after the request ended", what));
     }
+    if (!gate_.try_enter()) {
+        raise(PyExc_RuntimeError,
+              fmt::format("{} while another thread is writing the response", what));
+    }
+    return sink;
+}
+
+void response_writer::send(std::string_view head, std::string_view body, bool last) {
     const protocol::chunk_size_line size_line = framer_.chunk_start(body.size());
     const std::string_view chunk_end = framer_.chunk_end(body.size());
     const std::array<std::span<const std::byte>, 4> parts{
@@ -244,12 +254,14 @@ void response_writer::send(std::string_view head, std::string_view body, bool la
         std::as_bytes(std::span(body.data(), body.size())),
         std::as_bytes(std::span(chunk_end.data(), chunk_end.size()))};
     std::error_code ec;
+    byte_sink* const sink = enter_sink("write() called");  // nothing may throw until `leave`
     {
         py::gil_scoped_release nogil;
+        const io_gate::leave_on_exit leave(gate_);
         if (last) {
-            sink_->write_last(parts, ec);
+            sink->write_last(parts, ec);
         } else {
-            sink_->write(parts, ec);
+            sink->write(parts, ec);
         }
     }
     headers_sent_ = true;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "embed/byte_io.hpp"
+#include "embed/io_gate.hpp"
 #include "embed/wsgi_app.hpp"
 #include "protocol/http_framing.hpp"
 #include "protocol/response_head.hpp"
@@ -49,7 +50,12 @@ public:
     bool keep_alive() const noexcept { return framer_.keep_alive(); }
     // What the app got wrong that was repaired (Content-Length, hop-by-hop headers), or "".
     std::string warning() const;
-    void detach() noexcept { sink_ = nullptr; }
+    // The request is over: later writes raise. A write another thread of the app is in is
+    // waited for: the sink goes away after this.
+    void detach() noexcept {
+        sink_ = nullptr;
+        gate_.drain();
+    }
 
 private:
     void add_headers(pybind11::handle headers);
@@ -59,7 +65,11 @@ private:
     std::string_view final_head(std::optional<std::uint64_t> known_total);
     void send(std::string_view head, std::string_view body, bool last = false);
     void check(const std::error_code& ec);
+    // The sink, for one write by this thread; raises if the request is over or another
+    // thread is writing. The caller leaves gate_ when the write is done.
+    byte_sink* enter_sink(const char* what);
 
+    io_gate gate_;  // the thread in a write, if any
     byte_sink* sink_ = nullptr;
     protocol::response_framer framer_;
     protocol::response_head head_;

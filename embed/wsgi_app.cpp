@@ -49,20 +49,45 @@ bool send_real_file(py::handle wrapper, response_writer& writer) {
     return true;
 }
 
-// Sends every chunk of the application's iterable. A list or tuple (the common
-// `return [body]`) is walked by index, without an iterator.
+// A list or tuple (the common `return [body]`) is walked by index, without an iterator.
+// The GIL is released while each item is sent, and another thread of the app may change a
+// list it shares meanwhile (review finding 22): each item is held while it is sent, and the
+// length is read again for the next.
+void send_sequence(PyObject* seq, response_writer& writer) {
+    std::uint64_t total = 0;
+    for (py::ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+        PyObject* item = PySequence_Fast_GET_ITEM(seq, i);
+        total += PyBytes_Check(item) ? static_cast<std::uint64_t>(PyBytes_GET_SIZE(item)) : 0;
+    }
+    writer.expect_total(total);
+    for (py::ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+        const auto item = py::reinterpret_borrow<py::object>(PySequence_Fast_GET_ITEM(seq, i));
+        writer.write(item, i == PySequence_Fast_GET_SIZE(seq) - 1);
+    }
+}
+
+// Sends every chunk of the application's iterable.
 void send_body(py::handle result, response_writer& writer, py::handle file_wrapper) {
     if (PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr())) {
-        const py::ssize_t count = PySequence_Fast_GET_SIZE(result.ptr());
-        std::uint64_t total = 0;
-        for (py::ssize_t i = 0; i < count; ++i) {
-            PyObject* item = PySequence_Fast_GET_ITEM(result.ptr(), i);
-            total += PyBytes_Check(item) ? static_cast<std::uint64_t>(PyBytes_GET_SIZE(item)) : 0;
+        send_sequence(result.ptr(), writer);
+        return;
+    }
+    // PEP 3333 wants an iterable of bytes; a bare bytes would be iterated as ints (a 500).
+    // Other servers send it whole, so do we; a bytearray is copied, as the app could
+    // resize it while it is sent without the GIL.
+    if (PyBytes_Check(result.ptr())) {
+        writer.expect_total(static_cast<std::uint64_t>(PyBytes_GET_SIZE(result.ptr())));
+        writer.write(result, true);
+        return;
+    }
+    if (PyByteArray_Check(result.ptr())) {
+        const auto copy = py::reinterpret_steal<py::object>(PyBytes_FromStringAndSize(
+            PyByteArray_AS_STRING(result.ptr()), PyByteArray_GET_SIZE(result.ptr())));
+        if (!copy) {
+            throw py::error_already_set();
         }
-        writer.expect_total(total);
-        for (py::ssize_t i = 0; i < count; ++i) {
-            writer.write(PySequence_Fast_GET_ITEM(result.ptr(), i), i == count - 1);
-        }
+        writer.expect_total(static_cast<std::uint64_t>(PyBytes_GET_SIZE(copy.ptr())));
+        writer.write(copy, true);
         return;
     }
     if (Py_TYPE(result.ptr()) == reinterpret_cast<PyTypeObject*>(file_wrapper.ptr()) &&
@@ -78,9 +103,10 @@ void send_body(py::handle result, response_writer& writer, py::handle file_wrapp
 // or gateway must call that method upon completion of the current request, whether the
 // request was completed normally, or terminated early due to an application error".
 void close_result(py::handle result) {
-    // A list or tuple has no close(); asking would raise and format an AttributeError on
-    // the commonest path.
-    if (!result || PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr())) {
+    // A list, tuple or bytes has no close(); asking would raise and format an
+    // AttributeError on the commonest path.
+    if (!result || PyList_CheckExact(result.ptr()) || PyTuple_CheckExact(result.ptr()) ||
+        PyBytes_CheckExact(result.ptr())) {
         return;
     }
     if (py::hasattr(result, "close")) {
@@ -88,14 +114,15 @@ void close_result(py::handle result) {
     }
 }
 
-call_result answer_not_found(byte_sink& out, bool head_request) {
-    const std::string response = protocol::http_error_response(404, head_request);
+// A response of the server's own (404, 400), that closes the connection.
+call_result answer_error(byte_sink& out, int status, bool head_request, outcome result) {
+    const std::string response = protocol::http_error_response(status, head_request);
     std::error_code ec;
     const std::span<const std::byte> parts[] = {std::as_bytes(std::span(response))};
     out.write(parts, ec);
     call_result r;
-    r.result = outcome::no_app;
-    r.status = 404;
+    r.result = result;
+    r.status = status;
     r.bytes_sent = ec ? 0 : response.size();
     return r;
 }
@@ -192,10 +219,18 @@ wsgi_app::~wsgi_app() {
 
 call_result wsgi_app::handle(const protocol::request_head& head, byte_source& body, byte_sink& out,
                              const response_framing& framing) {
-    const bool head_request = head.find("REQUEST_METHOD") == "HEAD";
+    const auto method = head.find("REQUEST_METHOD");
+    if (!method || method->empty()) {
+        // A uwsgi packet without one (an empty vars block, say) is no request an app can
+        // answer; the HTTP parser always sets it.
+        call_result r = answer_error(out, 400, false, outcome::ok);
+        r.warning = "a request without REQUEST_METHOD; 400 sent";
+        return r;
+    }
+    const bool head_request = method == "HEAD";
     const mounted_app* target = impl_->find(head);
     if (target == nullptr) {
-        return answer_not_found(out, head_request);
+        return answer_error(out, 404, head_request, outcome::no_app);
     }
     call_result r;
     py::gil_scoped_acquire gil;

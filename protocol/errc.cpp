@@ -28,9 +28,9 @@ public:
             case errc::unsupported_modifier:
                 return "unsupported modifier1 (only 0, WSGI, is served)";
             case errc::invalid_header:
-                return "invalid response header (CR, LF or bad name)";
+                return "invalid response header (control byte or bad name)";
             case errc::invalid_status:
-                return "invalid response status (want \"NNN Reason\")";
+                return "invalid response status (want \"NNN Reason\", 200 to 599)";
             case errc::http_bad_request:
                 return "malformed HTTP request line or header";
             case errc::http_header_too_large:
@@ -45,6 +45,14 @@ public:
                 return "malformed chunked HTTP request body";
             case errc::http_bad_host:
                 return "HTTP Host header missing, repeated or invalid";
+            case errc::http_host_mismatch:
+                return "HTTP absolute-form request-target and Host header name different hosts";
+            case errc::http_obs_fold:
+                return "HTTP header line folded onto the next (obs-fold, RFC 9112 5.2)";
+            case errc::http_bare_cr:
+                return "bare CR in the HTTP request head";
+            case errc::http_nul_in_path:
+                return "NUL (%00) in the HTTP request path";
             case errc::http_unsupported_version:
                 return "HTTP version other than 1.0 and 1.1";
             case errc::http_truncated_head:

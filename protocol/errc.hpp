@@ -15,8 +15,8 @@ enum class errc {
     vars_too_large,        // datasize above the configured --buffer-size
     bad_content_length,    // CONTENT_LENGTH not a non-negative decimal number
     unsupported_modifier,  // modifier1 other than 0 (WSGI)
-    invalid_header,        // CR, LF or another forbidden byte in a response header
-    invalid_status,        // a response status that is not "NNN reason"
+    invalid_header,        // a control byte in a response header value, or a bad name
+    invalid_status,        // a response status that is not "NNN reason", 200 to 599
     // HTTP/1.1 requests (--http-socket); the comment names the status the server answers.
     http_bad_request,                    // 400: request line or header syntax
     http_header_too_large,               // 431: request line + headers above the limit
@@ -25,6 +25,10 @@ enum class errc {
     http_unsupported_transfer_encoding,  // 400: a Transfer-Encoding other than "chunked"
     http_bad_chunk,                      // 400: chunk size, extension, CRLF or trailer syntax
     http_bad_host,                       // 400: HTTP/1.1 without Host, Host repeated or invalid
+    http_host_mismatch,                  // 400: an absolute-form target names another host
+    http_obs_fold,                       // 400: a header line continued on the next (obs-fold)
+    http_bare_cr,                        // 400: a CR not followed by LF in the head
+    http_nul_in_path,                    // 400: "%00" in the path
     http_unsupported_version,            // 505: not HTTP/1.0 or HTTP/1.1
     http_truncated_head,                 // closed inside the request line or headers
     http_truncated_body,                 // closed inside the body

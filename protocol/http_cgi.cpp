@@ -1,5 +1,8 @@
 #include "protocol/http_cgi.hpp"
 
+#include <algorithm>
+#include <cstddef>
+
 namespace gantry::protocol {
 namespace {
 
@@ -93,12 +96,14 @@ http_path_query split_query(std::string_view origin) noexcept {
     return {origin.substr(0, q), origin.substr(q + 1)};
 }
 
-void percent_decode(std::string_view path, std::string& out) {
+bool percent_decode(std::string_view path, std::string& out) {
+    int nul = 0;
     for (std::size_t i = 0; i < path.size(); ++i) {
         if (path[i] == '%' && i + 2 < path.size()) {
             const int hi = hex_value(path[i + 1]);
             const int lo = hex_value(path[i + 2]);
             if (hi >= 0 && lo >= 0) {
+                nul |= static_cast<int>(hi == 0 && lo == 0);
                 out += static_cast<char>(hi * 16 + lo);
                 i += 2;
                 continue;
@@ -106,6 +111,37 @@ void percent_decode(std::string_view path, std::string& out) {
         }
         out += path[i];
     }
+    return nul == 0;
+}
+
+void remove_dot_segments(std::string& path, std::size_t from) {
+    // A dot-segment is "." or ".." between slashes (or at the end): each starts with "/.".
+    std::size_t read = path.find("/.", from);
+    if (read == std::string::npos) {
+        return;
+    }
+    std::size_t write = read;  // path[from, write) is the output so far, dot-free
+    while (read < path.size()) {
+        // path[read] is '/': the segment runs to the next '/' or the end.
+        const std::size_t next = std::min(path.find('/', read + 1), path.size());
+        const std::string_view segment(path.data() + read + 1, next - read - 1);
+        if (segment == "." || segment == "..") {
+            if (segment == ".." && write > from) {
+                const std::size_t slash = path.rfind('/', write - 1);  // drop the last segment
+                write = slash == std::string::npos || slash < from ? from : slash;
+            }
+            if (next == path.size()) {
+                path[write++] = '/';  // "/a/.." and "/a/." end in a directory: "/"
+            }
+        } else {
+            std::copy(path.begin() + static_cast<std::ptrdiff_t>(read),
+                      path.begin() + static_cast<std::ptrdiff_t>(next),
+                      path.begin() + static_cast<std::ptrdiff_t>(write));
+            write += next - read;
+        }
+        read = next;
+    }
+    path.resize(write);
 }
 
 std::optional<http_host> split_host(std::string_view value) noexcept {

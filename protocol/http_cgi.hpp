@@ -34,7 +34,16 @@ http_path_query split_query(std::string_view origin) noexcept;
 // reads PATH_INFO as latin-1). %2F becomes '/', as nginx does. A malformed escape ("%zz",
 // a '%' too near the end) is kept as it was sent: refusing it would break clients that
 // never encode '%', and decoding it is impossible. '+' is a plus sign in a path.
-void percent_decode(std::string_view path, std::string& out);
+// Returns false when "%00" was decoded: a NUL in a path is a 400 (nginx's answer too), as
+// it ends the path early for whatever C code or filesystem the app hands it to.
+bool percent_decode(std::string_view path, std::string& out);
+
+// RFC 3986 5.2.4 remove_dot_segments on the decoded path in `path` from `from` on (an
+// absolute path, "/..."), in place: "/a/./b/../c" becomes "/a/c", and ".." never climbs
+// above the root. nginx does the same before it sends $document_uri, so an app (or a
+// mount) sees "/public/../admin" as "/admin" on both sockets. Cheap when there is nothing
+// to remove: one search for "/.".
+void remove_dot_segments(std::string& path, std::size_t from = 0);
 
 struct http_host {
     std::string_view name;  // SERVER_NAME: a reg-name, IPv4 or "[IPv6]" literal, as sent

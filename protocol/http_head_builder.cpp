@@ -18,6 +18,14 @@ std::string_view trim(std::string_view s) noexcept {
     return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
+    const auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [&](char x, char y) { return lower(x) == lower(y); });
+}
+
 // ASCII case-insensitive; `lower` is already lower case.
 bool iequals(std::string_view a, std::string_view lower) noexcept {
     return std::equal(a.begin(), a.end(), lower.begin(), lower.end(), [](char x, char y) {
@@ -112,6 +120,11 @@ std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> co
         return ec;
     }
     const auto [path, query] = split_query(uri_);
+    scratch_.clear();
+    if (!percent_decode(path, scratch_)) {
+        return errc::http_nul_in_path;
+    }
+    remove_dot_segments(scratch_);
     // In the order nginx's uwsgi_params sends them.
     auto& vars = head_.vars;
     vars.push_back({"QUERY_STRING", query});
@@ -125,8 +138,6 @@ std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> co
         vars.push_back({"CONTENT_LENGTH", arena_.store({std::string_view(digits, end - digits)})});
     }
     vars.push_back({"REQUEST_URI", uri_});
-    scratch_.clear();
-    percent_decode(path, scratch_);
     vars.push_back({"PATH_INFO", arena_.store(scratch_)});
     vars.push_back({"SERVER_PROTOCOL", version_ >= 11 ? "HTTP/1.1" : "HTTP/1.0"});
     if (!server.port.empty()) {
@@ -146,16 +157,30 @@ std::error_code http_head_builder::on_header_end(std::optional<std::uint64_t> co
 }
 
 // RFC 9112 3.2: an HTTP/1.1 request without a Host is a 400 (a repeated one was refused as
-// it came), and 3.2.2: the authority of an absolute-form target replaces the Host.
+// it came). The Host is checked even when an absolute-form target names the server, as it
+// still becomes HTTP_HOST; and 3.2.2 would have us ignore a Host that names another host
+// than the target, but apps read HTTP_HOST, so such a request is refused instead.
 std::error_code http_head_builder::check_host(http_host& server) const {
     if (version_ >= 11 && host_count_ == 0 && authority_.empty()) {
         return errc::http_bad_host;
     }
-    const auto parts = split_host(authority_.empty() ? host_ : authority_);
-    if (!parts) {
+    const auto host = split_host(host_);
+    if (!host) {
         return errc::http_bad_host;
     }
-    server = *parts;
+    server = *host;
+    if (authority_.empty()) {
+        return {};
+    }
+    const auto target = split_host(authority_);
+    if (!target || target->name.empty()) {
+        return errc::http_bad_host;
+    }
+    if (host_count_ > 0 &&
+        (!iequals_ascii(host->name, target->name) || host->port != target->port)) {
+        return errc::http_host_mismatch;
+    }
+    server = *target;
     return {};
 }
 

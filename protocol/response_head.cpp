@@ -29,6 +29,17 @@ bool is_tchar(char c) noexcept {
     return tchar_table[static_cast<unsigned char>(c)];
 }
 
+// RFC 9110 5.5: field-value bytes are VCHAR, SP, HTAB and obs-text (0x80-0xFF). CR, LF and
+// NUL would split the response; the other controls (ESC, DEL...) are refused too, as
+// recipients may treat them as any of those, or pass them to a terminal.
+constexpr std::array<bool, 256> value_table = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        t[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
+    }
+    return t;
+}();
+
 }  // namespace
 
 bool response_head::valid_status(std::string_view status) noexcept {
@@ -36,6 +47,11 @@ bool response_head::valid_status(std::string_view status) noexcept {
     // single space, with no surrounding whitespace or other characters".
     if (status.size() < 5 || !is_digit(status[0]) || !is_digit(status[1]) || !is_digit(status[2]) ||
         status[3] != ' ') {
+        return false;
+    }
+    // A final status: 1xx ones are interim (the client would take the next response for
+    // this one's), and RFC 9110 15 defines no class above 5xx.
+    if (status[0] < '2' || status[0] > '5') {
         return false;
     }
     const std::string_view reason = status.substr(4);
@@ -56,8 +72,8 @@ bool response_head::valid_name(std::string_view name) noexcept {
 }
 
 bool response_head::valid_value(std::string_view value) noexcept {
-    for (char c : value) {  // find_first_of would scan the value once per character sought
-        if (c == '\r' || c == '\n' || c == '\0') {
+    for (char c : value) {  // a table: every value of every response goes through it
+        if (!value_table[static_cast<unsigned char>(c)]) {
             return false;
         }
     }

@@ -1,6 +1,6 @@
 // Writes an HTTP/1.x response head (status line and headers) into a reusable buffer,
-// refusing anything that could split the response: CR, LF or NUL in a value, a name that
-// is not an RFC 9110 token, a status that is not "NNN Reason".
+// refusing anything that could split the response: a control byte other than HT in a value,
+// a name that is not an RFC 9110 token, a status that is not a final "NNN Reason" (200-599).
 #pragma once
 
 #include <string>

@@ -148,7 +148,8 @@ TEST_CASE("each environ holds its own request's values, though keys and values a
         CHECK_THAT(a.body, Contains(R"("HTTP_X_LATIN": "caf\u00e9")"));
         CHECK_THAT(a.body, Contains(R"("HTTP_X_DUP": "2")"));
         CHECK_THAT(a.body, Contains(R"("wsgi.url_scheme": "https")"));
-        CHECK(a.body.find("CONTENT_TYPE") == std::string::npos);
+        CHECK_THAT(a.body, Contains(R"("CONTENT_TYPE": "")"));  // as the front sent it
+        CHECK(a.body.find("HTTP_CONTENT_TYPE") == std::string::npos);
 
         const response b = serve(app, plain);
         CHECK_THAT(b.body, Contains(R"("REQUEST_METHOD": "POST")"));
@@ -199,4 +200,39 @@ TEST_CASE("Content-Length and HEAD hold for each request a recycled writer serve
     const response under = serve(app, {{"REQUEST_METHOD", "GET"}, {"QUERY_STRING", "3"}});
     CHECK(under.body == "xxx");
     CHECK_THAT(under.result.warning, Contains("3 body bytes for a Content-Length of 5"));
+}
+
+TEST_CASE("vars named wsgi.* never replace the server's keys") {
+    wsgi_app app = load("environ_echo");
+    vars forged = get;
+    forged.emplace_back("wsgi.url_scheme", "javascript");
+    forged.emplace_back("wsgi.errors", "not-a-stream");
+    forged.emplace_back("wsgi.extra", "x");
+    for (int round = 0; round < 2; ++round) {  // the second finds the names in the key table
+        const response r = serve(app, forged);
+        CHECK_THAT(r.body, Contains(R"("wsgi.url_scheme": "http")"));
+        CHECK(r.body.find("not-a-stream") == std::string::npos);
+        CHECK(r.body.find("wsgi.extra") == std::string::npos);
+    }
+}
+
+TEST_CASE("a request without REQUEST_METHOD is a 400 that no app sees") {
+    wsgi_app app = load("environ_echo");
+    for (const vars& v : {vars{}, vars{{"PATH_INFO", "/"}}, vars{{"REQUEST_METHOD", ""}}}) {
+        const response r = serve(app, v);
+        CHECK(r.status_line == "HTTP/1.1 400 Bad Request");
+        CHECK(r.result.status == 400);
+        CHECK_FALSE(r.result.keep_alive);
+        CHECK_THAT(r.result.warning, Contains("REQUEST_METHOD"));
+    }
+    CHECK(serve(app, get).status_line == "HTTP/1.1 200 OK");
+}
+
+TEST_CASE("a bare bytes or bytearray result is the body") {
+    for (const char* callable : {"bare_bytes", "bare_bytearray"}) {
+        wsgi_app app = load(callable);
+        const response r = serve(app, get);
+        CHECK(r.result.result == outcome::ok);
+        CHECK(r.body == "a body of its own");
+    }
 }

@@ -48,11 +48,54 @@ TEST_CASE("percent_decode keeps what it cannot decode", "[http_cgi]") {
         {"/%", "/%"},
         {"/%%41", "/%A"},
         {"/a+b", "/a+b"},
-        {"/%00", std::string_view("/\0", 2)},
     }));
     std::string out = "kept:";
-    percent_decode(path, out);
+    CHECK(percent_decode(path, out));
     CHECK(out == "kept:" + std::string(decoded));
+}
+
+TEST_CASE("percent_decode says when it decoded a NUL", "[http_cgi]") {
+    const auto path = GENERATE(as<std::string_view>{}, "/%00", "/a%00b", "/%2e%2e/%00/x");
+    std::string out;
+    CHECK_FALSE(percent_decode(path, out));
+    CHECK(out.find('\0') != std::string::npos);
+}
+
+// RFC 3986 5.2.4, including its examples, and what ".." above the root becomes.
+TEST_CASE("remove_dot_segments", "[http_cgi]") {
+    const auto [path, clean] = GENERATE(table<std::string_view, std::string_view>({
+        {"/", "/"},
+        {"/plain/path", "/plain/path"},
+        {"/a/b/c/./../../g", "/a/g"},
+        {"/mid/content=5/../6", "/mid/6"},
+        {"/public/../admin", "/admin"},
+        {"/a/./b", "/a/b"},
+        {"/a/b/..", "/a/"},
+        {"/a/b/.", "/a/b/"},
+        {"/.", "/"},
+        {"/..", "/"},
+        {"/../../etc/passwd", "/etc/passwd"},
+        {"/a/../../b", "/b"},
+        {"/a//../b", "/a/b"},
+        {"/a/.../b", "/a/.../b"},
+        {"/.hidden/..x/x../.x.", "/.hidden/..x/x../.x."},
+        {"/a/./", "/a/"},
+        {"/a/../", "/"},
+        {"//..//x", "//x"},
+    }));
+    INFO(path);
+    std::string out(path);
+    remove_dot_segments(out);
+    CHECK(out == clean);
+}
+
+TEST_CASE("remove_dot_segments keeps what comes before `from`", "[http_cgi]") {
+    std::string out = "/prefix/a/../b";
+    remove_dot_segments(out, 7);
+    CHECK(out == "/prefix/b");
+    out = "/prefix/../..";
+    remove_dot_segments(out, 7);
+    CHECK(out == "/prefix/");
 }
 
 TEST_CASE("split_host: name and port, or nothing for a forged Host", "[http_cgi]") {

@@ -86,6 +86,38 @@ std::vector<corpus_case> invalid_cases() {
             .fails_with(errc::http_bad_host),
         corpus_case("a Host with userinfo", get("/", "Host: evil@good\r\n"))
             .fails_with(errc::http_bad_host),
+        corpus_case("absolute-form and a Host naming another host",
+                    get("http://example.com/p", "Host: other\r\n"))
+            .fails_with(errc::http_host_mismatch),
+        corpus_case("absolute-form and a Host naming another port",
+                    get("http://example.com:8080/p", "Host: example.com\r\n"))
+            .fails_with(errc::http_host_mismatch),
+        corpus_case("absolute-form and a forged Host (review finding 14)",
+                    get("http://a/environ", "Host: evil.example/x?y=<z>@w\r\n"))
+            .fails_with(errc::http_bad_host),
+        corpus_case("obs-fold with a space (review finding 15)",
+                    get("/", "Host: x\r\nX-A: b\r\n c\r\n"))
+            .fails_with(errc::http_obs_fold),
+        corpus_case("obs-fold with a tab", get("/", "Host: x\r\nX-A: b\r\n\tc\r\n"))
+            .fails_with(errc::http_obs_fold),
+        corpus_case("a folded Transfer-Encoding",
+                    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+                    "1\r\n3\r\n0\r\n\r\n")
+            .fails_with(errc::http_obs_fold),
+        corpus_case("a bare CR in a header value (Beast's refusal)",
+                    get("/", "Host: x\r\nX-A: b\rc\r\n"))
+            .fails_with(errc::http_bad_request),
+        corpus_case("a bare CR ending a header line", get("/", "Host: x\rX-A: b\r\n"))
+            .fails_with(errc::http_bad_request),
+        corpus_case("a bare LF before the request line", "\n" + get("/"))
+            .fails_with(errc::http_bad_request),
+        corpus_case("a bare CR before the request line", "\r" + get("/"))
+            .fails_with(errc::http_bad_request),
+        corpus_case("a NUL decoded from the path", get("/x%00y"))
+            .fails_with(errc::http_nul_in_path),
+        corpus_case("a NUL after dot-segments (review finding 21)",
+                    get("/path/../../etc/%2e%2e/x%00y%2f"))
+            .fails_with(errc::http_nul_in_path),
         corpus_case("HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n")
             .fails_with(errc::http_unsupported_version),
         corpus_case("bare LF line endings", "GET / HTTP/1.1\nHost: x\n\n")

@@ -66,3 +66,14 @@ def sized(environ, start_response):
     n = int(environ.get("QUERY_STRING") or "0")
     start_response("200 OK", [("Content-Length", "5")])
     return [b"x" * n]
+
+
+def bare_bytes(environ, start_response):
+    """Returns the body itself rather than an iterable of bytes."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return b"a body of its own"
+
+
+def bare_bytearray(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return bytearray(b"a body of its own")
