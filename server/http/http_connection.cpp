@@ -308,8 +308,13 @@ http_connection::head_state http_connection::await_body(clock::time_point now) {
             }
             return head_state::incomplete;
         }
+        if (got == 0) {
+            // The client sent all it will (a half-close): the app gets the request, and its
+            // body reads report a truncated body as usual.
+            return head_state::complete;
+        }
         log::debug("worker {}: {}: {} while waiting for a request body", settings_.worker_id,
-                   peer_text_, got == 0 ? "closed" : std::strerror(errno));
+                   peer_text_, std::strerror(errno));
         return head_state::failed;
     }
 }

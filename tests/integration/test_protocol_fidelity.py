@@ -270,8 +270,13 @@ def test_wsgi_input_read_by_a_thread_after_the_request_fails_cleanly(front):
 
 def test_wsgi_input_read_in_flight_when_the_request_ends(front):
     with HttpConn(front.http_port, timeout=5) as c:
-        c.send(b"POST /input-inflight HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n")
+        # Expect: 100-continue, or gantry would wait for the body before calling the app (a
+        # body of up to 16 KiB is received on the poller first: see README, "Limits").
+        c.send(b"POST /input-inflight HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+               b"Expect: 100-continue\r\n\r\n")
         resp = c.read_response()  # the thread is blocked in read(10): nothing of it was sent
+        if resp.status == 100:  # the app's thread asked for the body before the response went
+            resp = c.read_response()
         assert (resp.status, resp.body) == (200, b"handed\n")
         c.send(b"01234")
         c.send(b"56789")
@@ -300,8 +305,6 @@ def test_a_list_result_emptied_by_another_thread_while_it_is_sent(front, tmp_pat
 # -- finding 4e: no 100 Continue once the response has started ----------------------------
 
 
-@pytest.mark.xfail(reason="the fix belongs to server/http/http_connection.cpp (another branch): "
-                          "100 Continue is still sent on the first read after the head")
 def test_no_100_continue_after_the_response_head(front):
     with HttpConn(front.http_port, timeout=5) as c:
         c.send(b"POST /write-then-read HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
