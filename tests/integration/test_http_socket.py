@@ -250,3 +250,21 @@ def test_body_short_of_its_content_length_closes_the_connection(gantry, port):
 
 
 # -- 6. no starvation ----------------------------------------------------------------
+
+
+# -- body errors get a status (the audit's finding 16) -----------------------------------
+
+
+@pytest.mark.parametrize("extra, body, status", [
+    ((), b"zz\r\nabc\r\n0\r\n\r\n", 400),
+    (("--limit-post", "1000"), b"%x\r\n%s\r\n0\r\n\r\n" % (2000, b"x" * 2000), 413),
+], ids=["bad-chunk", "over-limit-post"])
+def test_a_chunked_body_error_is_answered_before_the_close(gantry, port, extra, body, status):
+    g = start_http(gantry, port, *extra)
+    with HttpConn(port) as c:
+        c.send(build_request("POST", "/upload", {"Transfer-Encoding": "chunked"}) + body)
+        resp = c.read_response()
+        assert resp.status == status, resp.raw[:300]
+        assert resp.header("Connection", "").lower() == "close"
+        c.wait_closed(timeout=5)
+    g.wait_for_log(f"answered {status} and closed")
