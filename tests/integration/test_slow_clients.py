@@ -54,6 +54,29 @@ class Trickler:
             s.close()
 
 
+def trickle_until_closed(sock: socket.socket, piece: bytes, every: float, limit: float):
+    """Sends `piece` every `every` s until the server closes (or `limit` s pass); returns what
+    it answered and how long that took."""
+    started = time.monotonic()
+    answer = b""
+    while time.monotonic() - started < limit:
+        try:
+            sock.send(piece)
+        except OSError:
+            break
+        sock.settimeout(every)
+        try:
+            got = sock.recv(4096)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            break
+        answer += got
+        if not got:
+            break
+    return answer, time.monotonic() - started
+
+
 def samples_of_a_normal_client(port: int, n: int = 5) -> list[float]:
     out = []
     for _ in range(n):
@@ -106,22 +129,8 @@ def test_a_trickled_head_gets_408_at_the_header_deadline(gantry, port):
     g = start_http(gantry, port, "--http-header-timeout", "2", "--http-keepalive-timeout", "1")
     with HttpConn(port, timeout=10) as c:
         c.send(b"GET / HTTP/1.1\r\nHost: a\r\n")
-        started = time.monotonic()
-        answer = b""
-        while time.monotonic() - started < 8:
-            try:
-                c.send(b"X-Slow: y\r\n")  # well inside the keep-alive timeout each time
-            except OSError:
-                break
-            c.sock.settimeout(0.3)
-            try:
-                got = c.sock.recv(4096)
-            except socket.timeout:
-                continue
-            answer += got
-            if not got or answer.endswith(b"\r\n\r\n") or b"408" in answer:
-                break
-        took = time.monotonic() - started
+        # Well inside the keep-alive timeout each time.
+        answer, took = trickle_until_closed(c.sock, b"X-Slow: y\r\n", every=0.3, limit=8)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert 1.5 <= took <= 4.0, f"408 after {took:.1f} s with --http-header-timeout 2"
     g.wait_for_log("head timed out: not complete within --http-header-timeout")
@@ -131,8 +140,8 @@ def test_a_trickled_head_gets_408_at_the_header_deadline(gantry, port):
 def test_a_trickled_uwsgi_head_is_dropped_at_the_header_deadline(gantry, port, tmp_path, kind):
     """Finding 10: a uwsgi head a byte at a time held a thread as long as it kept coming."""
     address = f"127.0.0.1:{port}" if kind == "tcp" else str(tmp_path / "u.sock")
-    g = gantry.start("--module", "app:application", "--chdir", "examples/hello", "--socket", address, "--http-header-timeout", "2",
-                     "--socket-timeout", "4")
+    g = gantry.start("--module", "app:application", "--chdir", "examples/hello",
+                     "--socket", address, "--http-header-timeout", "2", "--socket-timeout", "4")
     packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/"))
     s = uwsgi_client.connect(address, timeout=10)
     with s:
@@ -183,24 +192,7 @@ def test_a_body_trickled_into_a_reading_app_is_cut_at_the_body_deadline(gantry, 
     with HttpConn(port, timeout=10) as c:
         # More than is received before the app runs, so the app reads the rest itself.
         c.send(build_request("POST", "/upload", {"Content-Length": str(MiB)}) + b"x" * 32768)
-        started = time.monotonic()
-        answer = b""
-        while time.monotonic() - started < 10:
-            try:
-                c.send(b"x")
-            except OSError:
-                break
-            c.sock.settimeout(0.5)
-            try:
-                got = c.sock.recv(4096)
-            except socket.timeout:
-                continue
-            except ConnectionResetError:
-                break
-            answer += got
-            if not got:
-                break
-        took = time.monotonic() - started
+        answer, took = trickle_until_closed(c.sock, b"x", every=0.5, limit=10)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert 2.5 <= took <= 5.0, f"cut after {took:.1f} s with --body-timeout 3"
     g.wait_for_log("POST /upload", regex=False)
