@@ -340,14 +340,20 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
+    // A reload re-executes this master after the privilege drop: it keeps what it inherits
+    // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of
+    // opening them again, and drop_privileges() finds nothing left to drop.
     if (!o.logto.empty()) {
-        open_log_file(o.logto);
+        from != nullptr ? keep_log_file(o.logto) : open_log_file(o.logto);
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);
     const std::vector<listener> listeners = open_listeners(o, from);
-    const pidfile pid(o.pidfile);
+    const pidfile pid(o.pidfile, from != nullptr);
     drop_privileges(o.uid, o.gid);
+    if (from == nullptr) {
+        pid.warn_if_left_behind();
+    }
     apply_env(o);
 
     embed::interpreter python(python_config(o));
