@@ -40,6 +40,14 @@ option_def id_row(std::string_view name, std::string_view doc, std::string optio
     return row;
 }
 
+void store_umask(options& o, std::string_view value) {
+    o.umask = parse_mode(value);
+}
+
+shown show_umask(const options& o) {
+    return o.umask < 0 ? shown{} : shown{quoted(fmt::format("{:03o}", o.umask))};
+}
+
 shown show_log_level(const options& o) {
     return o.log_level == defaults().log_level ? shown{} : shown{std::string(name_of(o.log_level))};
 }
@@ -54,6 +62,8 @@ std::vector<option_def> ops_rows() {
              value_type::path),
         id_row("uid", "run as this user (name or id) after binding", &o::uid),
         id_row("gid", "run as this group (name or id) after binding", &o::gid),
+        {"umask", "", ops, value_type::text, false, "inherited",
+         "file mode creation mask set at start-up (octal, e.g. 027)", store_umask, show_umask},
         text("logto", "", ops, "log (and the app's output) to this file; SIGUSR1 reopens it",
              &o::logto, value_type::path),
         {"log-format", "", ops, value_type::text, false, "uwsgi", "uwsgi (text lines) or json",

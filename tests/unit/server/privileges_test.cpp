@@ -1,4 +1,4 @@
-// --uid / --gid: ids parsed strictly (nothing wraps around to
+// --uid / --gid / --chown-socket / --umask: ids parsed strictly (nothing wraps around to
 // root), and the check that a privilege drop left nothing of root behind.
 #include <catch2/catch.hpp>
 
@@ -56,6 +56,8 @@ TEST_CASE("bad ids are configuration errors that name the option") {
     const std::string tail = std::string(": ") + expected_id;
     CHECK(error_of({"--uid", "4294967296"}) == "--uid" + tail + ", got '4294967296'");
     CHECK(error_of({"--gid", "-1"}) == "--gid" + tail + ", got '-1'");
+    CHECK(error_of({"--chown-socket", "www:4294967295"}) ==
+          "--chown-socket" + tail + ", got 'www:4294967295'");
     CHECK(error_of({"--uid", "nobody", "--gid", "65534"}) == "no error");
 }
 
@@ -74,6 +76,21 @@ TEST_CASE("a numeric uid with no passwd entry is known to have none") {
     const server::user_entry root = server::find_user("--uid", "0");
     CHECK(root.known);
     CHECK(root.name == "root");
+}
+
+TEST_CASE("--umask and --chown-socket are read and shown back") {
+    const server::options o = parse({"--umask", "027", "--chown-socket", "www-data:www-data"});
+    CHECK(o.umask == 027);
+    CHECK(o.chown_socket == "www-data:www-data");
+    const std::string yaml = server::config_yaml(o);
+    CHECK(yaml.find("  umask: \"027\"\n") != std::string::npos);
+    CHECK(yaml.find("  chown-socket: \"www-data:www-data\"\n") != std::string::npos);
+    CHECK(parse({}).umask == -1);
+    CHECK(server::config_yaml(parse({})).find("umask") == std::string::npos);
+    CHECK(error_of({"--umask", "8"}) ==
+          "--umask: expected an octal mode such as 660 or 666, got '8'");
+    CHECK(error_of({"--chown-socket", ":grp"}) ==
+          "--chown-socket: expected USER or USER:GROUP, got ':grp'");
 }
 
 namespace {
