@@ -16,7 +16,8 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
     unsigned char high = 0xBF;
     if (c < 0x80) {
         return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
         n = 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
         n = 3;

@@ -14,7 +14,7 @@ TEST_CASE("text lines escape control bytes and the backslash") {
     CHECK(glog::escaped(std::string("a\0b\tc\x1b\x7f", 7)) == "a\\x00b\\tc\\x1b\\x7f");
     CHECK(glog::escaped("C:\\x0a") == "C:\\\\x0a");  // not mistaken for an escaped LF
     CHECK(glog::escaped("/caf\xc3\xa9?q=\xff") == "/caf\xc3\xa9?q=\xff");
-    CHECK(glog::escaped("") == "");
+    CHECK(glog::escaped("").empty());
 }
 
 TEST_CASE("printable formats escaped") {
