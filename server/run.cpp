@@ -1,5 +1,6 @@
 #include "server/run.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -23,6 +24,7 @@
 #include "server/process/exit_codes.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
+#include "server/process/user_ids.hpp"
 #include "server/util/config_error.hpp"
 #include "server/worker/worker.hpp"
 
@@ -49,11 +51,29 @@ int listen_backlog(int wanted) {
     return wanted;
 }
 
+// --chmod-socket and --chown-socket USER[:GROUP] (the group defaults to the user's).
+unix_node unix_node_of(const options& o) {
+    unix_node node{.mode = o.chmod_socket, .chown_text = o.chown_socket};
+    if (o.chown_socket.empty()) {
+        return node;
+    }
+    const auto colon = o.chown_socket.find(':');
+    const user_entry user = find_user("--chown-socket", o.chown_socket.substr(0, colon));
+    node.owner = user.uid;
+    if (colon != std::string::npos) {
+        node.group = find_group("--chown-socket", o.chown_socket.substr(colon + 1));
+    } else if (user.known) {
+        node.group = user.gid;
+    }
+    return node;
+}
+
 // Binds every --socket and --http-socket, or takes over the ones a replaced master bound.
 std::vector<listener> open_listeners(const options& o, const handover* inherited) {
     std::vector<listener> out;
     out.reserve(o.sockets.size() + o.http_sockets.size());
     const int backlog = listen_backlog(o.listen);
+    const unix_node node = unix_node_of(o);
     // A cheap master wakes its pool on a pending connection, which a deferred accept would
     // hide until the client's first bytes; a pool that sleeps is not where CPU is saved.
     const bool defer = !o.cheap && o.idle == 0;
@@ -74,7 +94,7 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
                 return;
             }
         }
-        out.emplace_back(address, speaks, backlog, o.socket_timeout, o.chmod_socket, defer);
+        out.emplace_back(address, speaks, backlog, o.socket_timeout, node, defer);
     };
     for (const std::string& s : o.sockets) {
         open(s, listener::protocol::uwsgi);
@@ -344,14 +364,23 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
+    if (o.umask >= 0) {
+        umask(static_cast<mode_t>(o.umask));
+    }
+    // A reload re-executes this master after the privilege drop: it keeps what it inherits
+    // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of
+    // opening them again, and drop_privileges() finds nothing left to drop.
     if (!o.logto.empty()) {
-        open_log_file(o.logto);
+        from != nullptr ? keep_log_file(o.logto) : open_log_file(o.logto);
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);
     const std::vector<listener> listeners = open_listeners(o, from);
-    const pidfile pid(o.pidfile);
+    const pidfile pid(o.pidfile, from != nullptr);
     drop_privileges(o.uid, o.gid);
+    if (from == nullptr) {
+        pid.warn_if_left_behind();
+    }
     apply_env(o);
 
     embed::interpreter python(python_config(o));

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <string>
 
+#include "server/log/escape.hpp"
+
 namespace gantry::server::log {
 namespace {
 
@@ -19,37 +21,6 @@ std::string timestamp() {
     char stamp[32];
     const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
     return fmt::format("{}.{:03}", std::string_view(stamp, n), now.tv_nsec / 1000000);
-}
-
-// RFC 8259 string escaping; bytes above 0x7f pass through (the log is UTF-8 or latin-1).
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
 }
 
 void emit(const std::string& line) noexcept {
@@ -105,9 +76,9 @@ void request(const request_line& r) noexcept {
                 json_string(timestamp()), getpid(), r.worker, json_string(r.remote),
                 json_string(r.method), json_string(r.uri), r.status, r.bytes, r.millis));
         } else {
-            write(level::info,
-                  fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms", r.worker,
-                              r.remote, r.method, r.uri, r.status, r.bytes, r.millis));
+            write(level::info, fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms",
+                                           r.worker, printable{r.remote}, printable{r.method},
+                                           printable{r.uri}, r.status, r.bytes, r.millis));
         }
     } catch (...) {
         // as in write()

@@ -1,6 +1,7 @@
 #include "server/log/log_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -35,6 +36,21 @@ void open_log_file(const std::string& path) {
         throw std::runtime_error(fmt::format("--logto {}: {}", path, std::strerror(err)));
     }
     log_path = path;
+}
+
+void keep_log_file(const std::string& path) {
+    struct stat file {};
+    struct stat err {};
+    const bool same = stat(path.c_str(), &file) == 0 && fstat(STDERR_FILENO, &err) == 0 &&
+                      file.st_dev == err.st_dev && file.st_ino == err.st_ino;
+    log_path = path;
+    if (same) {
+        return;
+    }
+    if (const int e = open_onto_stdio(path); e != 0) {
+        log::error("reload: cannot open --logto {}: {}; logging where the previous master did",
+                   path, std::strerror(e));
+    }
 }
 
 void reopen_log_file() noexcept {

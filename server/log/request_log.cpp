@@ -4,9 +4,9 @@
 
 namespace gantry::server {
 
-std::string_view var_or_dash(const protocol::request_head& head, std::string_view key) {
+log::printable var_or_dash(const protocol::request_head& head, std::string_view key) {
     const auto v = head.find(key);
-    return v && !v->empty() ? *v : std::string_view("-");
+    return {v && !v->empty() ? *v : std::string_view("-")};
 }
 
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
@@ -18,10 +18,11 @@ void log_request(int worker_id, const protocol::request_head& head, const embed:
     const auto uri = var_or_dash(head, "REQUEST_URI");
     switch (r.result) {
         case embed::outcome::ok:
+            // Raw: the request line escapes them as its format (text or JSON) needs.
             log::request({.worker = worker_id,
-                          .remote = var_or_dash(head, "REMOTE_ADDR"),
-                          .method = method,
-                          .uri = uri,
+                          .remote = var_or_dash(head, "REMOTE_ADDR").text,
+                          .method = method.text,
+                          .uri = uri.text,
                           .status = r.status,
                           .bytes = r.bytes_sent,
                           .millis = millis});

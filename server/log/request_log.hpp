@@ -6,13 +6,15 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_head.hpp"
+#include "server/log/escape.hpp"
 
 namespace gantry::server {
 
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
                  double millis);
 
-// A var's value for the log, or "-" when it is absent or empty.
-std::string_view var_or_dash(const protocol::request_head& head, std::string_view key);
+// A var's value for a text log line (escaped as it is formatted), or "-" when it is absent
+// or empty.
+log::printable var_or_dash(const protocol::request_head& head, std::string_view key);
 
 }  // namespace gantry::server

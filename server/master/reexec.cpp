@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -86,6 +88,54 @@ handover decode(const std::string& text) {
     return h;
 }
 
+bool is_listening_socket(int fd) {
+    int on = 0;
+    socklen_t len = sizeof on;
+    return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on != 0;
+}
+
+// Without waiting for it or reaping it.
+bool is_our_child(pid_t pid) {
+    siginfo_t info{};
+    return pid > 0 &&
+           waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+// A scoreboard this gantry made: a memfd that cannot shrink under the mapping.
+bool is_scoreboard(int fd) {
+    const int seals = fd >= 0 ? fcntl(fd, F_GET_SEALS) : -1;
+    return seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+}
+
+// The environment is whoever started gantry's to write: a descriptor is adopted only if it
+// is a listening socket, a pid only if it is our child (they are signalled later, with the
+// master's credentials). What does not check out is left alone: not closed, not signalled.
+bool trusted(handover& h) {
+    if (!is_scoreboard(h.scoreboard_fd)) {
+        log::warning(
+            "GANTRY_HANDOVER: descriptor {} is not a gantry scoreboard; ignoring the "
+            "hand-over and starting afresh",
+            h.scoreboard_fd);
+        return false;
+    }
+    std::erase_if(h.listeners, [](const std::pair<std::string, int>& l) {
+        if (is_listening_socket(l.second)) {
+            return false;
+        }
+        log::warning("GANTRY_HANDOVER: descriptor {} for {} is not a listening socket; ignored",
+                     l.second, l.first);
+        return true;
+    });
+    std::erase_if(h.workers, [](const worker_process& w) {
+        if (is_our_child(w.pid)) {
+            return false;
+        }
+        log::warning("GANTRY_HANDOVER: pid {} is not a child of this process; ignored", w.pid);
+        return true;
+    });
+    return true;
+}
+
 }  // namespace
 
 std::optional<handover> take_handover() {
@@ -95,6 +145,9 @@ std::optional<handover> take_handover() {
     }
     handover h = decode(text);
     unsetenv(variable);
+    if (!trusted(h)) {
+        return std::nullopt;
+    }
     // Taken over by this process: close-on-exec again from now on, claimed or not.
     set_close_on_exec(h, true);
     return h;

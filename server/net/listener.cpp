@@ -1,5 +1,6 @@
 #include "server/net/listener.hpp"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,7 +67,21 @@ void remove_stale_socket(const listen_address& a, const sockaddr_un& sun) {
     unlink(a.path.c_str());
 }
 
-unique_fd bind_unix(const listen_address& a, int mode) {
+// --chown-socket, on the node bind() made; a symlink swapped in since is changed itself,
+// never what it points to.
+void chown_node(const listen_address& a, const unix_node& node) {
+    if (node.owner == static_cast<uid_t>(-1) && node.group == static_cast<gid_t>(-1)) {
+        return;
+    }
+    if (fchownat(AT_FDCWD, a.path.c_str(), node.owner, node.group, AT_SYMLINK_NOFOLLOW) != 0) {
+        const int err = errno;
+        unlink(a.path.c_str());
+        throw std::runtime_error(
+            fmt::format("--chown-socket {}: {}: {}", node.chown_text, a.path, std::strerror(err)));
+    }
+}
+
+unique_fd bind_unix(const listen_address& a, const unix_node& node) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     if (a.path.size() >= sizeof sun.sun_path) {
@@ -78,22 +93,28 @@ unique_fd bind_unix(const listen_address& a, int mode) {
     if (!fd) {
         fail(a, "cannot create socket", errno);
     }
-    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
-        fail(a, "cannot bind", errno);
+    // --chmod-socket (660 by default: the front's group may connect, others may not) is the
+    // umask bind() creates the file under: it never has another mode, and no chmod() by
+    // path can be sent elsewhere by a symlink. The master is single-threaded here.
+    const mode_t before = umask(static_cast<mode_t>(~node.mode & 0777));
+    const int bound = bind(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun);
+    const int err = errno;
+    umask(before);
+    if (bound != 0) {
+        fail(a, "cannot bind", err);
     }
-    // --chmod-socket (660 by default: the front's group may connect, others may not).
-    chmod(a.path.c_str(), static_cast<mode_t>(mode));
+    chown_node(a, node);
     return fd;
 }
 
 }  // namespace
 
 listener::listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
-                   int unix_mode, bool defer)
+                   const unix_node& node, bool defer)
     : address_(address),
       speaks_(speaks),
       fd_(address_.type == listen_address::kind::tcp ? bind_tcp(address_)
-                                                     : bind_unix(address_, unix_mode)) {
+                                                     : bind_unix(address_, node)) {
     if (::listen(fd_.get(), backlog) != 0) {
         fail(address_, "cannot listen", errno);  // fd_ closes as the constructor throws
     }

@@ -2,12 +2,22 @@
 // copy removes its unix socket file when destroyed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "server/net/listen_address.hpp"
 #include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
+
+// How a unix socket's file is made: --chmod-socket and --chown-socket.
+struct unix_node {
+    int mode = 0660;
+    uid_t owner = static_cast<uid_t>(-1);  // -1: as bind() made it
+    gid_t group = static_cast<gid_t>(-1);
+    std::string chown_text;  // the --chown-socket value, for its error message
+};
 
 class listener {
 public:
@@ -19,7 +29,7 @@ public:
     // and, with `defer_accept`, how long a TCP connection may wait for its first bytes
     // before accept() sees it (see socket_options.hpp).
     listener(const listen_address& address, protocol speaks, int backlog, int io_timeout,
-             int unix_mode, bool defer_accept);
+             const unix_node& node, bool defer_accept);
     // Takes over `inherited`, a listener bound by the master this process replaced (a
     // reload; take_handover() made it close-on-exec again); configure() then applies this
     // configuration's timeouts to it.

@@ -71,6 +71,8 @@ struct options {
     std::string uid;
     std::string gid;
     int chmod_socket = 0660;
+    std::string chown_socket;  // "USER[:GROUP]" for unix sockets; "": as bound
+    int umask = -1;            // set at start-up; -1: the inherited one
     int listen = 1024;
     std::string logto;
     bool log_json = false;

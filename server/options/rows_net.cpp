@@ -1,7 +1,10 @@
 // The listeners' options: where gantry listens, and how long and how much a connection may
 // take.
+#include <stdexcept>
+
 #include "server/options/option_rows.hpp"
 #include "server/options/row_factories.hpp"
+#include "server/process/user_ids.hpp"
 
 namespace gantry::server::rows {
 namespace {
@@ -12,6 +15,27 @@ void store_chmod(options& o, std::string_view value) {
 
 shown show_chmod(const options& o) {
     return o.chmod_socket == 0660 ? shown{} : shown{quoted(fmt::format("{:o}", o.chmod_socket))};
+}
+
+// USER[:GROUP]; names are looked up when the socket is bound, numbers are checked here.
+void store_chown(options& o, std::string_view value) {
+    const auto colon = value.find(':');
+    if (value.empty() || colon == 0 || colon + 1 == value.size()) {
+        throw std::invalid_argument("expected USER or USER:GROUP");
+    }
+    parse_numeric_id(value.substr(0, colon));
+    if (colon != std::string_view::npos) {
+        parse_numeric_id(value.substr(colon + 1));
+    }
+    o.chown_socket = value;
+}
+
+option_def chown_row() {
+    option_def row = text("chown-socket", "", section::net,
+                          "owner of unix sockets: USER[:GROUP] (default group: the user's)",
+                          &options::chown_socket);
+    row.store = store_chown;
+    return row;
 }
 
 }  // namespace
@@ -34,8 +58,9 @@ std::vector<option_def> net_rows() {
         number("max-connections", "", net, "1000",
                "open HTTP connections per worker; past it new ones wait in the listen queue",
                &o::max_connections, 1, 1000000),
-        {"chmod-socket", "", net, value_type::text, false, "660", "mode of unix sockets",
-         store_chmod, show_chmod},
+        {"chmod-socket", "", net, value_type::text, false, "660",
+         "mode of unix sockets, given as they are created (octal)", store_chmod, show_chmod},
+        chown_row(),
         number("listen", "l", net, "1024", "listen queue size (clamped to net.core.somaxconn)",
                &o::listen, 1, 65535),
         size("buffer-size", "b", net, "65535", "largest uwsgi vars block accepted", &o::buffer_size,

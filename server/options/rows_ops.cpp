@@ -4,6 +4,7 @@
 
 #include "server/options/option_rows.hpp"
 #include "server/options/row_factories.hpp"
+#include "server/process/user_ids.hpp"
 
 namespace gantry::server::rows {
 namespace {
@@ -28,6 +29,25 @@ void store_log_level(options& o, std::string_view value) {
     o.log_level = *l;
 }
 
+// A user or group: a name, or a number strictly in range (no wrap-around to root).
+option_def id_row(std::string_view name, std::string_view doc, std::string options::*f) {
+    option_def row = text(name, "", section::ops, doc, f);
+    row.store = [f](options& o, std::string_view v) {
+        non_empty(v);
+        parse_numeric_id(v);
+        o.*f = v;
+    };
+    return row;
+}
+
+void store_umask(options& o, std::string_view value) {
+    o.umask = parse_mode(value);
+}
+
+shown show_umask(const options& o) {
+    return o.umask < 0 ? shown{} : shown{quoted(fmt::format("{:03o}", o.umask))};
+}
+
 shown show_log_level(const options& o) {
     return o.log_level == defaults().log_level ? shown{} : shown{std::string(name_of(o.log_level))};
 }
@@ -40,8 +60,10 @@ std::vector<option_def> ops_rows() {
     return {
         text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
              value_type::path),
-        text("uid", "", ops, "run as this user (name or id) after binding", &o::uid),
-        text("gid", "", ops, "run as this group (name or id) after binding", &o::gid),
+        id_row("uid", "run as this user (name or id) after binding", &o::uid),
+        id_row("gid", "run as this group (name or id) after binding", &o::gid),
+        {"umask", "", ops, value_type::text, false, "inherited",
+         "file mode creation mask set at start-up (octal, e.g. 027)", store_umask, show_umask},
         text("logto", "", ops, "log (and the app's output) to this file; SIGUSR1 reopens it",
              &o::logto, value_type::path),
         {"log-format", "", ops, value_type::text, false, "uwsgi", "uwsgi (text lines) or json",

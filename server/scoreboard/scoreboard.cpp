@@ -1,6 +1,8 @@
 #include "server/scoreboard/scoreboard.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -38,8 +40,12 @@ std::string thread_slot::current_request() const {
     return std::string(request, n);
 }
 
+// Close-on-exec: a cron command or a program the app runs must not get it (reexec clears the
+// flag for its execv alone). Sealable: see map().
 scoreboard::scoreboard(int workers, int threads)
-    : workers_(workers), threads_(threads), fd_(memfd_create("gantry-scoreboard", MFD_CLOEXEC)) {
+    : workers_(workers),
+      threads_(threads),
+      fd_(memfd_create("gantry-scoreboard", MFD_CLOEXEC | MFD_ALLOW_SEALING)) {
     if (!fd_) {
         throw std::runtime_error(fmt::format("scoreboard: memfd_create: {}", std::strerror(errno)));
     }
@@ -62,8 +68,19 @@ std::size_t scoreboard::stride() const noexcept {
 
 void scoreboard::map(bool fresh) {
     size_ = stride() * static_cast<std::size_t>(workers_);
-    if (fresh && ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
-        throw std::runtime_error(fmt::format("scoreboard: ftruncate: {}", std::strerror(errno)));
+    if (fresh) {
+        if (ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
+            throw std::runtime_error(
+                fmt::format("scoreboard: ftruncate: {}", std::strerror(errno)));
+        }
+        // Whoever holds the descriptor can then no longer shrink it under the mapping (the
+        // master's next read would be a SIGBUS) or grow it.
+        if (fcntl(fd_.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+            throw std::runtime_error(fmt::format("scoreboard: seals: {}", std::strerror(errno)));
+        }
+    } else if (struct stat st{};
+               fstat(fd_.get(), &st) != 0 || static_cast<std::size_t>(st.st_size) < size_) {
+        throw std::runtime_error("scoreboard: the one handed over is smaller than its slots");
     }
     void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
     if (p == MAP_FAILED) {

@@ -60,10 +60,11 @@ class Gantry:
 
     def start(self, *args, cwd: Path | None = None, address: str | None = None,
               ready_path: str = "/", env: dict | None = None, timeout: float = READY_TIMEOUT,
-              allow_log_errors: bool = False):
+              allow_log_errors: bool = False, pass_fds=()):
         """Run gantry with `args` and wait until it answers a real uwsgi request.
 
         Unless `allow_log_errors`, an error line in its log fails the test at teardown.
+        `pass_fds`: descriptors gantry inherits (as subprocess.Popen's).
         """
         assert self.proc is None, "this Gantry was already started"
         self.allow_log_errors = allow_log_errors
@@ -75,7 +76,7 @@ class Gantry:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [str(self.binary), *self.args], cwd=cwd, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, env=env,
+                stdout=log, stderr=subprocess.STDOUT, env=env, pass_fds=pass_fds,
             )
         self.registry.add(self.proc.pid, "gantry master")
         self._wait_ready(ready_path, timeout)
