@@ -340,8 +340,16 @@ def finish(res: dict, run_dir: Path) -> int:
     args = res["args"]
     kills = [e for e in res["events"] if e["event"] == "kill" and e.get("pid")]
     failures = traffic.failures_as_dicts(ledger.failures)
-    app_pids = report.request_pids(run_dir / "app-requests.log", {f["rid"] for f in failures})
+    app_pids = report.request_pids(run_dir / "app-requests.log",
+                                   {f["rid"] for f in failures} | {r["rid"] for r in ledger.retries})
     report.classify(failures, kills, app_pids, args.kill_window)
+    # A retried request is fine when the server had closed the connection before it got
+    # there; not when the app had already run it (its answer was lost).
+    killed_pids = {k["pid"] for k in kills}
+    for r in ledger.retries:
+        r["app_pid"] = app_pids.get(r["rid"])
+    lost = [r for r in ledger.retries if r["app_pid"] is not None
+            and r["app_pid"] not in killed_pids]
     unexpected = [f for f in failures if f["verdict"] == "unexpected"]
     log = observe.parse_gantry_log(run_dir / "gantry.log", {k["pid"] for k in kills})
     lat = report.latency_summary(ledger.kinds)
@@ -368,6 +376,7 @@ def finish(res: dict, run_dir: Path) -> int:
             "failed_in_killed_worker": len(failures) - len(unexpected),
             "failed_unexpected": len(unexpected),
             "retries": len(ledger.retries),
+            "retries_answer_lost": len(lost),
             "uploads_verified": uploads.ok,
             "upload_mib": round(uploads.upload_bytes / 2**20, 1),
         },
@@ -425,6 +434,9 @@ def finish(res: dict, run_dir: Path) -> int:
         problems.append(f"{bad['accepted']} malformed request(s) got a success answer")
     if log["unexplained_worker_exits"]:
         problems.append(f"{len(log['unexplained_worker_exits'])} worker(s) died without a kill -9")
+    if lost:
+        problems.append(f"{len(lost)} request(s) ran in the app but their answer never came "
+                        f"(the keep-alive retry hid it)")
     if end.get("zombies"):
         problems.append(f"the master left {len(end['zombies'])} dead worker(s) unreaped "
                         f"(zombies {end['zombies']})")

@@ -125,7 +125,8 @@ def render(r: dict) -> str:
         "Requests (normal clients, every answer checked)",
         f"  sent {req['sent']}, succeeded {req['succeeded']}, failed {req['failed']}: "
         f"{req['failed_in_killed_worker']} in a killed worker, {req['failed_unexpected']} unexpected",
-        f"  keep-alive retries (a reused connection the server had closed): {req['retries']}",
+        f"  keep-alive retries (a reused connection the server had closed): {req['retries']}, "
+        f"of which the app had already run (answer lost): {req['retries_answer_lost']}",
         f"  uploads verified: {req['uploads_verified']} ({req['upload_mib']} MiB)",
         f"  latency of the successes: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms, "
         f"worst {lat['worst_ms']} ms ({lat['worst_request']} at +{lat['worst_at']} s)",

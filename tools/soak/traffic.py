@@ -99,10 +99,13 @@ class Ledger:
             k.failed += 1
             self.failures.append(f)
 
-    def retry(self, kind: str, what: str, at: float, error: str) -> None:
+    def retry(self, kind: str, what: str, rid: str, target: str, start: float,
+              error: str) -> None:
         with self.lock:
             self.kinds.setdefault(kind, KindStats()).retried += 1
-            self.retries.append({"kind": kind, "request": what, "at": round(at, 3), "error": error})
+            self.retries.append({"rid": rid, "kind": kind, "request": what, "target": target,
+                                 "start": round(start, 3), "at": round(self.now(), 3),
+                                 "error": error})
 
     def add(self, bucket: str, record: dict) -> None:
         with self.lock:
@@ -200,7 +203,7 @@ class NormalClient(threading.Thread):
             except STALE as e:
                 if self.conn.used == 0:
                     raise
-                self.ledger.retry(kind, what, self.ledger.now(), repr(e))
+                self.ledger.retry(kind, what, rid, self.target, start, repr(e))
                 self.conn.close()
                 hdrs["X-Soak-Id"] = rid = rid + "r"
                 status, resp_headers, data = self.conn.request(method, path, body, hdrs)
@@ -351,8 +354,9 @@ NORMAL_CLIENTS = [
 
 class SlowClient(threading.Thread):
     """One slow connection after another, straight to gantry: to the uwsgi socket or to
-    the --http-socket, a head or a body, a byte every `trickle` seconds or half of it
-    and then silence. Gives up after `cap` seconds ("outlasted")."""
+    the --http-socket, a head or a body, either trickled (a byte every `trickle`
+    seconds) or stalled (half of it at once, then silence). Gives up after `cap`
+    seconds ("outlasted")."""
 
     def __init__(self, name, ledger, stop, proto, address, cap, trickle, seed):
         super().__init__(name=name, daemon=True)
@@ -395,14 +399,17 @@ class SlowClient(threading.Thread):
             self.ledger.add("slow", rec)
             self.stop.wait(1)
             return
-        sock.setblocking(False)
         answer = bytearray()
         sent = 0
         outcome = "outlasted"
         try:
-            sock.send(data[:first])
+            if style == "stall":  # half of what is left at once too, then silence
+                first, stall_at = first + (len(data) - first) // 2, 0
+            else:
+                stall_at = len(data)
+            sock.sendall(data[:first])
             sent = first
-            stall_at = first + (len(data) - first) // 2 if style == "stall" else len(data)
+            sock.setblocking(False)
             next_byte = time.monotonic() + self.trickle
             while True:
                 now = time.monotonic()
