@@ -37,3 +37,12 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Soak test, not part of make test: 10 minutes of mixed load behind nginx with reloads,
+# kills and recycling, then a report (see docs/soak.md). make soak SOAK_SECONDS=120 for a
+# shorter run; SOAK_ARGS passes more options to tools/soak.py.
+SOAK_SECONDS ?= 600
+SOAK_ARGS    ?=
+.PHONY: soak
+soak: build
+	$(PYTHON) tools/soak.py --duration $(SOAK_SECONDS) $(SOAK_ARGS)
