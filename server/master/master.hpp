@@ -61,6 +61,11 @@ struct worker_process {
     int slot = 0;  // scoreboard slot
     std::uint32_t generation = 0;
     std::uint64_t max_requests = 0;  // its own --max-requests, jitter included; 0: none
+    // Set once it was asked to stop; a reload hands a stopping worker over too, so that the
+    // new master reaps it, keeps its slot taken and still kills it at its deadline (the
+    // monotonic clock is the same across the exec).
+    stop_cause stopping = stop_cause::none;
+    std::chrono::steady_clock::time_point kill_at = std::chrono::steady_clock::time_point::max();
 };
 
 class master {
@@ -90,9 +95,7 @@ public:
 private:
     struct worker : worker_process {
         clock::time_point started;
-        stop_cause stopping = stop_cause::none;  // set once it was asked to stop
-        std::string stop_note;                   // why, in words, for the log
-        clock::time_point kill_at = clock::time_point::max();
+        std::string stop_note;  // why it was asked to stop, in words, for the log
 
         bool live() const noexcept { return stopping == stop_cause::none; }
     };

@@ -35,6 +35,9 @@ void master::adopt(const std::vector<worker_process>& workers, bool chain) {
         worker w;
         static_cast<worker_process&>(w) = p;
         w.started = clock::now() - min_worker_lifetime;
+        if (!w.live()) {
+            w.stop_note = "asked to stop before the reload";
+        }
         workers_.push_back(w);
         generation_ = std::max(generation_, p.generation + 1);
         last_generation_ = std::max(last_generation_, generation_);
@@ -226,13 +229,10 @@ void master::begin_reload(bool chain) {
     if (reexec_) {
         // The app was imported here: only a fresh master imports it afresh.
         log::info("{}: starting a fresh master; the workers keep serving meanwhile", how);
-        std::vector<worker_process> live;
-        for (const worker& w : workers_) {
-            if (w.live()) {
-                live.push_back(w);
-            }
-        }
-        reexec_(live, chain);
+        // Stopping ones too: left out, they would never be reaped, killed at their deadline
+        // or counted in their scoreboard slot.
+        const std::vector<worker_process> all(workers_.begin(), workers_.end());
+        reexec_(all, chain);
         log::error("{}: could not start a fresh master; carrying on as before", how);
         return;
     }

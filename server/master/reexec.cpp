@@ -52,7 +52,10 @@ std::string encode(const handover& h) {
     std::string out = fmt::format("{} {} {} {}\n", h.chain ? 1 : 0, h.scoreboard_fd,
                                   h.scoreboard_workers, h.scoreboard_threads);
     for (const auto& w : h.workers) {
-        out += fmt::format("{} {} {} {} {}|", w.pid, w.id, w.slot, w.generation, w.max_requests);
+        const bool deadline = w.kill_at != std::chrono::steady_clock::time_point::max();
+        out += fmt::format("{} {} {} {} {} {} {}|", w.pid, w.id, w.slot, w.generation,
+                           w.max_requests, static_cast<int>(w.stopping),
+                           deadline ? w.kill_at.time_since_epoch().count() : -1);
     }
     out += "\n";
     for (const auto& [name, fd] : h.listeners) {
@@ -74,9 +77,20 @@ handover decode(const std::string& text) {
     std::istringstream workers(line);
     for (std::string item; std::getline(workers, item, '|');) {
         worker_process w;
-        // max_requests last: from an older gantry without it, it stays 0 (the log then
-        // names no limit when such a worker retires).
-        std::istringstream(item) >> w.pid >> w.id >> w.slot >> w.generation >> w.max_requests;
+        // The later fields may be missing (a hand-over from an older gantry): max_requests
+        // then stays 0 (the log names no limit when such a worker retires), and the worker
+        // is a live one.
+        int stopping = 0;
+        std::int64_t kill_at = -1;
+        std::istringstream(item) >> w.pid >> w.id >> w.slot >> w.generation >> w.max_requests >>
+            stopping >> kill_at;
+        if (stopping > 0 && stopping <= static_cast<int>(stop_cause::cheap)) {
+            w.stopping = static_cast<stop_cause>(stopping);
+            if (kill_at >= 0) {
+                w.kill_at = std::chrono::steady_clock::time_point(
+                    std::chrono::steady_clock::duration(kill_at));
+            }
+        }
         h.workers.push_back(w);
     }
     std::getline(in, line);

@@ -18,7 +18,7 @@ import requests
 
 import uwsgi_client
 from paths import APPS, EXAMPLES
-from procs import is_running, wait_until
+from procs import is_running, read_stat, wait_until
 
 RELOADS = 3
 MIN_REQUESTS = 2000
@@ -462,3 +462,43 @@ def test_reload_closes_a_socket_the_new_configuration_dropped(gantry, tmp_path):
     with pytest.raises(ConnectionRefusedError):
         uwsgi_client.request(f"127.0.0.1:{dropped}", timeout=2)
     assert g.request().status == 200
+
+
+def test_a_worker_still_stopping_at_the_next_reload_is_reaped_and_killed_on_time(
+        gantry, port, tmp_path):
+    """Found by `make soak`: a reload handed only live workers to the fresh master, so one still
+    finishing a request from the previous reload was never reaped (a zombie), never killed at
+    its --graceful-timeout, and its scoreboard slot looked free."""
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}", "--processes", "1",
+                     "--graceful-timeout", "3")
+    [old] = g.wait_for_workers(1)
+    def slow_request():
+        try:
+            g.request(path="/slow", query="30", timeout=40)
+        except (OSError, uwsgi_client.ProtocolError):
+            pass  # its worker is killed at the deadline: that is the point
+
+    client = threading.Thread(target=slow_request, daemon=True)
+    client.start()
+    g.wait_for_log("slow request started")
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log(f"(pid {old}): replaced by a reload")
+    asked = time.monotonic()
+    g.wait_for_log("gantry ready: 1 worker(s) of generation 2")
+    os.kill(g.pid, signal.SIGHUP)  # while the old worker still serves /slow?30
+    g.wait_for_log("gantry ready: 1 worker(s) of generation 3")
+    assert is_running(old), "the test needs the old worker alive at the second reload"
+
+    def reaped():
+        stat = read_stat(old)
+        return stat is None or stat.ppid != g.pid
+
+    assert wait_until(reaped, 10), (
+        f"worker {old}, asked to stop before the second reload, is still there "
+        f"({read_stat(old)})\n--- log ---\n{g.log_text()}")
+    took = time.monotonic() - asked
+    assert took < 3 + 2, f"killed {took:.1f} s after it was asked to stop, --graceful-timeout 3"
+    g.wait_for_log(f"(pid {old})", regex=False)
+    assert re.search(rf"worker 1 \(pid {old}\).*(killed|exited)", g.log_text()), g.log_text()
