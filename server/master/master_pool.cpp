@@ -149,6 +149,10 @@ void master::manage_pool() {
             if (busy) {
                 break;
             }
+            // And one fork per step: a fresh worker can be ready before this loop looks at
+            // the next id, and a fast pool would otherwise be replaced all at once.
+            spawn(id);
+            break;
         }
         spawn(id);
     }
