@@ -383,8 +383,11 @@ void http_connection::refuse(int status, std::string_view why) {
         log::warning("worker {}: {}: {}; answered {} and closed", settings_.worker_id, peer_text_,
                      why, status);
     }
-    std::error_code write_ec;
-    write_all(fd_.get(), protocol::http_error_response(status), write_ec);
+    // Without waiting: this may run on the poller's sweep, and a client that reads nothing
+    // must not stall it. A few hundred bytes fit in any send buffer that is not full already.
+    const std::string response = protocol::http_error_response(status);
+    [[maybe_unused]] const ssize_t sent =
+        send(fd_.get(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (settings_.closer != nullptr) {
         settings_.closer->linger(std::move(fd_), {});
     }
