@@ -74,6 +74,10 @@ std::vector<assignment> load_ini(const std::string& path) {
     }
     const std::string whole((std::istreambuf_iterator<char>(file_in)),
                             std::istreambuf_iterator<char>());
+    return load_ini_text(whole, path);
+}
+
+std::vector<assignment> load_ini_text(const std::string& whole, const std::string& path) {
     const std::set<std::string> names = placeholders(whole);
     std::istringstream in(whole);
     config_file file(path);
