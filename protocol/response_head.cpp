@@ -56,8 +56,11 @@ bool response_head::valid_name(std::string_view name) noexcept {
 }
 
 bool response_head::valid_value(std::string_view value) noexcept {
+    // RFC 9110 5.5: field-vchar, SP, HTAB and obs-text; CR, LF and NUL would split the
+    // response, and PEP 3333: a value "must not include any control characters".
     for (char c : value) {  // find_first_of would scan the value once per character sought
-        if (c == '\r' || c == '\n' || c == '\0') {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) {
             return false;
         }
     }

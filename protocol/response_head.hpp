@@ -1,6 +1,7 @@
 // Writes an HTTP/1.x response head (status line and headers) into a reusable buffer,
-// refusing anything that could split the response: CR, LF or NUL in a value, a name that
-// is not an RFC 9110 token, a status that is not "NNN Reason".
+// refusing anything that could split the response or that a strict client refuses: a control
+// character (CR, LF, NUL... but HTAB) in a value, a name that is not an RFC 9110 token, a
+// status that is not "NNN Reason".
 #pragma once
 
 #include <string>

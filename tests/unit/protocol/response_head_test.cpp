@@ -1,5 +1,5 @@
 // response_head: the bytes it writes, and everything it must refuse so that a WSGI app
-// cannot split the response (CR, LF or NUL in a value, a non-token name, a bad status).
+// cannot split the response (a control character in a value, a non-token name, a bad status).
 #include "protocol/response_head.hpp"
 
 #include <catch2/catch.hpp>
@@ -65,10 +65,11 @@ TEST_CASE("the reason phrase and values are passed through as given", "[response
           "\r\n");
 }
 
-TEST_CASE("a value with CR, LF or NUL is refused and leaves the head as it was",
+TEST_CASE("a value with a control character but tab is refused and leaves the head as it was",
           "[response_head]") {
-    const auto value = GENERATE("a\rb"sv, "a\nb"sv, "a\r\nSet-Cookie: evil=1"sv, "\r\n"sv, "a\0b"sv,
-                                "\0"sv, "trailing\n"sv, "\rleading"sv);
+    const auto value =
+        GENERATE("a\rb"sv, "a\nb"sv, "a\r\nSet-Cookie: evil=1"sv, "\r\n"sv, "a\0b"sv, "\0"sv,
+                 "trailing\n"sv, "\rleading"sv, "a\x01"sv, "\x1b[31m"sv, "del\x7f"sv, "a\vb"sv);
     INFO("value of " << value.size() << " bytes");
     response_head head;
     REQUIRE_FALSE(head.start("HTTP/1.1", "200 OK"));
