@@ -80,9 +80,9 @@ std::vector<assignment> load_ini(const std::string& path) {
     return load_ini_text(whole, path);
 }
 
-std::vector<assignment> load_ini_text(const std::string& whole, const std::string& path) {
-    const std::set<std::string> names = placeholders(whole);
-    std::istringstream in(whole);
+std::vector<assignment> load_ini_text(const std::string& contents, const std::string& path) {
+    const std::set<std::string> names = placeholders(contents);
+    std::istringstream in(contents);
     config_file file(path);
     std::vector<assignment> out;
     std::map<std::string, std::string> seen;
