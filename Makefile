@@ -3,6 +3,9 @@ BUILD_DIR ?= build
 PYTHON    := /usr/bin/python3
 APP       ?= flask
 JOBS      ?= 2
+FUZZ_BUILD_DIR     ?= build-fuzz
+FUZZ_SECONDS       ?= 60
+SANITIZE_BUILD_DIR ?= build-sanitize
 
 .PHONY: all deps build demo test lint format clean
 
@@ -22,6 +25,21 @@ demo: build
 test: build
 	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) sh tools/tidy.sh changed
 	cd $(BUILD_DIR) && ctest --output-on-failure
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+
+# The libFuzzer targets (fuzz/), built with clang-14 in their own folder, each run for
+# FUZZ_SECONDS; a crash fails the target and leaves its input in $(FUZZ_BUILD_DIR)/artifacts/.
+# See docs/fuzzing-and-sanitizers.md.
+.PHONY: fuzz
+fuzz: deps
+	@CC=clang-14 CXX=clang++-14 cmake -S fuzz -B $(FUZZ_BUILD_DIR) > /dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_BUILD_DIR)
+
+# The unit tests and the integration suite against a g++ ASan + UBSan build of gantry.
+.PHONY: test-sanitize
+test-sanitize: deps
+	@BUILD_DIR=$(SANITIZE_BUILD_DIR) JOBS=$(JOBS) PYTHON=$(PYTHON) sh tools/test-sanitize.sh
 
 # clang-tidy over every .cpp of ours: exits non-zero on any finding (see .clang-tidy).
 lint: build
@@ -36,7 +54,7 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) $(SANITIZE_BUILD_DIR)
 
 # Soak test, not part of make test: 10 minutes of mixed load behind nginx with reloads,
 # kills and recycling, then a report (see docs/soak.md). make soak SOAK_SECONDS=120 for a

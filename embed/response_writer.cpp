@@ -125,8 +125,9 @@ void response_writer::add_header(PyObject* item) {
                            : protocol::response_head::valid_name(name) &&
                                  protocol::response_head::valid_value(value);
     if (!valid) {
-        raise(PyExc_ValueError, "invalid response header " + repr_of(item) +
-                                    " (names are tokens; values may not hold CR, LF or NUL)");
+        raise(PyExc_ValueError,
+              "invalid response header " + repr_of(item) +
+                  " (names are tokens; values may not hold control characters but tab)");
     }
     if (verdict == protocol::header_verdict::invalid_length) {
         raise(PyExc_ValueError, "invalid Content-Length header " + repr_of(item));

@@ -80,7 +80,9 @@ private:
                 return 0;
             }
             const std::size_t n = piece.data.size();
-            std::memcpy(into.data(), piece.data.data(), n);
+            if (n > 0) {  // a step that only consumed framing has no data, and maybe no pointer
+                std::memcpy(into.data(), piece.data.data(), n);
+            }
             conn_.consume(piece.consumed);
             if (n > 0) {
                 return n;

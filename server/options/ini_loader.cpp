@@ -37,8 +37,11 @@ std::string expand_magic(const std::string& v, const std::map<std::string, std::
             ++i;
         } else if (next == '(') {
             const auto close = v.find(')', i);
-            const std::string name =
-                close == std::string::npos ? "" : v.substr(i + 2, close - i - 2);
+            if (close == std::string::npos) {
+                // Not a name: and going on from npos would restart the loop at 0, forever.
+                throw config_error(fmt::format("{}: '%(' without a closing ')'", where));
+            }
+            const std::string name = v.substr(i + 2, close - i - 2);
             const auto it = seen.find(name);
             if (it == seen.end()) {
                 throw config_error(fmt::format("{}: %({}) names no earlier option", where, name));
@@ -74,8 +77,12 @@ std::vector<assignment> load_ini(const std::string& path) {
     }
     const std::string whole((std::istreambuf_iterator<char>(file_in)),
                             std::istreambuf_iterator<char>());
-    const std::set<std::string> names = placeholders(whole);
-    std::istringstream in(whole);
+    return load_ini_text(whole, path);
+}
+
+std::vector<assignment> load_ini_text(const std::string& contents, const std::string& path) {
+    const std::set<std::string> names = placeholders(contents);
+    std::istringstream in(contents);
     config_file file(path);
     std::vector<assignment> out;
     std::map<std::string, std::string> seen;

@@ -12,4 +12,8 @@ namespace gantry::server {
 
 std::vector<assignment> load_ini(const std::string& path);
 
+// The same for a file's text already in memory (the fuzz harness's entry point): `path` is
+// what errors name and what %d and relative paths resolve from.
+std::vector<assignment> load_ini_text(const std::string& contents, const std::string& path);
+
 }  // namespace gantry::server

@@ -79,18 +79,12 @@ void add_values(std::vector<assignment>& out, const config_file& file, const opt
     }
 }
 
-}  // namespace
+config_error parse_error(const std::string& path, const YAML::ParserException& e) {
+    return config_error(
+        fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+}
 
-std::vector<assignment> load_yaml(const std::string& path) {
-    YAML::Node doc;
-    try {
-        doc = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-        throw config_error(fmt::format("--yaml {}: cannot read the file", path));
-    } catch (const YAML::ParserException& e) {
-        throw config_error(
-            fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
-    }
+std::vector<assignment> load_document(const YAML::Node& doc, const std::string& path) {
     config_file file(path);
     std::vector<assignment> out;
     for (const auto& entry : top_level(path, doc)) {
@@ -101,6 +95,30 @@ std::vector<assignment> load_yaml(const std::string& path) {
     }
     file.finish();
     return out;
+}
+
+}  // namespace
+
+std::vector<assignment> load_yaml(const std::string& path) {
+    YAML::Node doc;
+    try {
+        doc = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        throw config_error(fmt::format("--yaml {}: cannot read the file", path));
+    } catch (const YAML::ParserException& e) {
+        throw parse_error(path, e);
+    }
+    return load_document(doc, path);
+}
+
+std::vector<assignment> load_yaml_text(const std::string& text, const std::string& path) {
+    YAML::Node doc;
+    try {
+        doc = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw parse_error(path, e);
+    }
+    return load_document(doc, path);
 }
 
 }  // namespace gantry::server

@@ -72,6 +72,11 @@ class GantryFactory:
                     g.kill_hard()
                     errors.append(str(exc))
         for g in self.instances:
+            # Always, even where error lines are allowed: make test-sanitize's ASan reports go
+            # to files, but g++'s UBSan writes to stderr, which is this log.
+            if g.sanitizer_lines():
+                errors.append(f"sanitizer report in the log of gantry {g.args}:\n  "
+                              + "\n  ".join(g.sanitizer_lines()))
             if not g.allow_log_errors and g.error_lines():
                 errors.append(f"unexpected error lines in the log of gantry {g.args}:\n  "
                               + "\n  ".join(g.error_lines()))

@@ -17,6 +17,10 @@ import uwsgi_client
 from procs import ProcessRegistry, children, read_stat, wait_until
 
 READY_TIMEOUT = 15.0
+# How much slower than usual gantry runs (make test-sanitize sets 3 for ASan): the waits for
+# something that must happen (ready, stopped, a log line, workers) are that many times longer,
+# which costs nothing when it does. Waits that check something does NOT happen stay as they are.
+SLOW = float(os.environ.get("GANTRY_TEST_SLOW", "1"))
 STOP_TIMEOUT = 10.0
 # The fd-leak check: how long to wait for the workers to be ready before the first reading,
 # and for descriptors still being closed (a connection the client just dropped) at the end.
@@ -90,6 +94,7 @@ class Gantry:
         return self.workdir / f"gantry-{n}.log"
 
     def _wait_ready(self, path: str, timeout: float) -> None:
+        timeout *= SLOW
         deadline = time.monotonic() + timeout
         last_error = None
         while time.monotonic() < deadline:
@@ -117,7 +122,7 @@ class Gantry:
         self.registry.add_tree(self.proc.pid, "gantry master")
         self.proc.send_signal(sig)
         try:
-            code = self.proc.wait(STOP_TIMEOUT)
+            code = self.proc.wait(STOP_TIMEOUT * SLOW)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -164,7 +169,7 @@ class Gantry:
         answered the readiness request; with several, wait for the master to say they all
         are (up to FD_BASELINE_TIMEOUT). A cheap master has none."""
         if len(children(self.proc.pid)) > 1:
-            wait_until(lambda: "gantry ready:" in self.log_text(), FD_BASELINE_TIMEOUT)
+            wait_until(lambda: "gantry ready:" in self.log_text(), FD_BASELINE_TIMEOUT * SLOW)
         self.fd_baseline = self._fd_readings()
 
     def fd_growth(self) -> list[str]:
@@ -189,7 +194,7 @@ class Gantry:
         """None, or what leaked: waits a little for descriptors still being closed."""
         if not self.fd_baseline:
             return None
-        if wait_until(lambda: not self.fd_growth(), FD_SETTLE_TIMEOUT):
+        if wait_until(lambda: not self.fd_growth(), FD_SETTLE_TIMEOUT * SLOW):
             return None
         grown = self.fd_growth()
         if not grown:
@@ -216,7 +221,7 @@ class Gantry:
                 if (re.search(pattern, line) if regex else pattern in line):
                     return line
             return None
-        line = wait_until(find, timeout)
+        line = wait_until(find, timeout * SLOW)
         assert line, f"log never showed {pattern!r} within {timeout}s\n--- log ---\n{self.log_text()}"
         return line
 
@@ -224,6 +229,12 @@ class Gantry:
         """Log lines at level error or worse."""
         return [line for line in self.log_text().splitlines()
                 if re.match(r"^\[[^\]]*\] \[pid \d+\] (error|critical|fatal)\b", line)]
+
+    def sanitizer_lines(self) -> list[str]:
+        """Reports of a sanitizer build (make test-sanitize): UBSan's "file:line:col: runtime
+        error: ...", or ASan's and LSan's "==PID==ERROR: ..." when they write to stderr."""
+        return [line for line in self.log_text().splitlines()
+                if re.search(r": runtime error: |^==\d+==ERROR: \w+Sanitizer", line)]
 
     def worker_pids(self) -> list[int]:
         """Live children of the master (its workers), recorded for the leak check."""
@@ -236,7 +247,7 @@ class Gantry:
         def check():
             pids = self.worker_pids()
             return pids if len(pids) == count and not set(pids) & set(exclude) else None
-        pids = wait_until(check, timeout)
+        pids = wait_until(check, timeout * SLOW)
         assert pids, (
             f"expected {count} workers (none of {list(exclude)}), have {self.worker_pids()}"
             f"\n--- log ---\n{self.log_text()}"
@@ -286,7 +297,7 @@ def run_to_exit(binary: Path, args, cwd: Path, registry: ProcessRegistry, timeou
     )
     registry.add(proc.pid, "gantry (expected to exit)")
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=timeout * SLOW)
     except subprocess.TimeoutExpired:
         registry.add_tree(proc.pid, "gantry (expected to exit)")
         proc.kill()

@@ -25,6 +25,9 @@ from procs import wait_until
 MiB = 1 << 20
 UPLOAD_SIZE = 100 * MiB
 RSS_GROWTH_LIMIT = 8 * MiB
+# Under ASan (make test-sanitize) freed memory waits in its quarantine (256 MiB) instead of
+# being reused, so RSS says nothing about streaming; the upload itself is still checked.
+ASAN = os.environ.get("GANTRY_TEST_ASAN") == "1"
 
 SITE = """
 server {
@@ -128,7 +131,7 @@ def test_100_mib_upload_through_nginx_is_streamed(gantry, nginx, port, buffering
     report = json.loads(body)
     assert report == {"length": UPLOAD_SIZE, "sha256": sha, "pid": worker}
     growth = rss.peak - rss.start_rss
-    assert growth < RSS_GROWTH_LIMIT, (
+    assert ASAN or growth < RSS_GROWTH_LIMIT, (
         f"worker RSS grew by {growth / MiB:.1f} MiB during a 100 MiB upload "
         f"({rss.start_rss / MiB:.1f} -> peak {rss.peak / MiB:.1f}, "
         f"end {rss.end_rss / MiB:.1f} MiB)")

@@ -1,0 +1,10 @@
+// libFuzzer target: the --yaml loader (yaml-cpp, then our mapping of keys to option rows).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/config_fuzz.hpp"
+#include "server/options/yaml_loader.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    return gantry::fuzz::load_and_store(data, size, gantry::server::load_yaml_text);
+}
