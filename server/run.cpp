@@ -289,18 +289,19 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
     if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
         log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
     }
-    const worker_settings settings{.id = p.id,
-                                   .slot = p.slot,
-                                   .threads = std::min(o.threads, parts.board.threads()),
-                                   .buffer_size = o.buffer_size,
-                                   .timeouts = {.stall = std::chrono::seconds(o.socket_timeout),
-                                                .header = std::chrono::seconds(o.http_header_timeout),
-                                                .body = std::chrono::seconds(o.body_timeout),
-                                                .send = std::chrono::seconds(o.send_timeout)},
-                                   .limit_post = o.limit_post,
-                                   .http_keepalive_timeout = o.http_keepalive_timeout,
-                                   .max_connections = o.max_connections,
-                                   .max_requests = p.max_requests};
+    const worker_settings settings{
+        .id = p.id,
+        .slot = p.slot,
+        .threads = std::min(o.threads, parts.board.threads()),
+        .buffer_size = o.buffer_size,
+        .timeouts = {.stall = std::chrono::seconds(o.socket_timeout),
+                     .header = std::chrono::seconds(o.http_header_timeout),
+                     .body = std::chrono::seconds(o.body_timeout),
+                     .send = std::chrono::seconds(o.send_timeout)},
+        .limit_post = o.limit_post,
+        .http_keepalive_timeout = o.http_keepalive_timeout,
+        .max_connections = o.max_connections,
+        .max_requests = p.max_requests};
     try {
         run_worker(settings, parts.listeners, *parts.app, parts.python, parts.board, parts.bell);
     } catch (const std::exception& e) {

@@ -236,8 +236,7 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     if (body.failure() && out.bytes_sent() == 0) {
         // Nothing went out: the client learns why its body was refused (400, 408 or 413).
         const std::error_code& why = body.failure();
-        refuse(why == std::errc::timed_out ? 408 : protocol::http_status_for(why),
-               why.message());
+        refuse(why == std::errc::timed_out ? 408 : protocol::http_status_for(why), why.message());
         return next::close;
     }
     // A client still waiting for "100 Continue" may or may not send its body now: the

@@ -27,7 +27,7 @@ struct http_settings {
     std::uint64_t limit_post = 0;  // 0: no limit
     std::size_t max_head = protocol::http_limits::default_max_head;
     io_timeouts timeouts;
-    lingering_closer* closer = nullptr;        // closes a connection the client still sends on
+    lingering_closer* closer = nullptr;      // closes a connection the client still sends on
     std::atomic<int>* open_count = nullptr;  // the worker's open HTTP connections, this included
 };
 

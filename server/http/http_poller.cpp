@@ -130,9 +130,9 @@ void http_poller::poll(std::unique_lock<std::mutex>& lock, std::error_code& ec) 
     polling_ = true;
     lock.unlock();
     epoll_event events[max_events];
-    const int timeout_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(accepting_ ? sweep_every : paused_poll)
-            .count());
+    const int timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                accepting_ ? sweep_every : paused_poll)
+                                                .count());
     const int n = epoll_wait(epoll_fd_.get(), events, max_events, timeout_ms);
     const int wait_errno = errno;
     lock.lock();

@@ -52,7 +52,7 @@ private:
 
     bool start_locked() noexcept;
     void run() noexcept;
-    void drop_input(int slot) noexcept;
+    void drop_input(int fd) noexcept;
     void sweep(clock::time_point now) noexcept;
 
     std::mutex mutex_;  // guards everything below

@@ -10,7 +10,6 @@
 
 #include "server/net/socket_options.hpp"
 
-
 namespace gantry::server {
 namespace {
 
@@ -33,9 +32,8 @@ std::size_t socket_stream::read_some(std::span<std::byte> into, std::error_code&
         return n;
     }
     for (;;) {
-        const ssize_t n = read_budget_.run(fd_, POLLIN, [&] {
-            return recv(fd_, into.data(), into.size(), 0);
-        });
+        const ssize_t n =
+            read_budget_.run(fd_, POLLIN, [&] { return recv(fd_, into.data(), into.size(), 0); });
         if (n >= 0) {
             bytes_read_ += static_cast<std::uint64_t>(n);
             return static_cast<std::size_t>(n);
@@ -114,8 +112,8 @@ void socket_stream::send_all(std::span<const std::span<const std::byte>> buffers
     msg.msg_iovlen = count;
     while (msg.msg_iovlen > 0) {
         // MSG_NOSIGNAL: a client that went away is an error code here, never a SIGPIPE.
-        ssize_t n =
-            send_budget_.run(fd_, POLLOUT, [&] { return sendmsg(fd_, &msg, MSG_NOSIGNAL | flags); });
+        ssize_t n = send_budget_.run(fd_, POLLOUT,
+                                     [&] { return sendmsg(fd_, &msg, MSG_NOSIGNAL | flags); });
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

@@ -60,9 +60,10 @@ unique_fd acceptor::next(sockaddr_storage& peer, const listener*& from) {
         if (errno == EMFILE || errno == ENFILE) {
             const int err = errno;
             if (std::uint64_t times = 0; out_of_fds_.due(log::throttle::clock::now(), times)) {
-                log::warning("accept: {} ({}x in the last second); retrying every 100 ms: raise "
-                             "the descriptor limit (ulimit -n, LimitNOFILE=)",
-                             std::strerror(err), times);
+                log::warning(
+                    "accept: {} ({}x in the last second); retrying every 100 ms: raise "
+                    "the descriptor limit (ulimit -n, LimitNOFILE=)",
+                    std::strerror(err), times);
             }
             poll(nullptr, 0, 100);  // let descriptors free up instead of spinning
         }

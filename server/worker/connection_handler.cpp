@@ -39,9 +39,8 @@ std::size_t connection_handler::read_head(int fd, lazy_peer peer) {
     io_budget budget(timeouts_.header, timeouts_.stall);
     std::size_t have = 0;
     for (;;) {
-        const ssize_t n = budget.run(fd, POLLIN, [&] {
-            return recv(fd, buffer_.data() + have, buffer_.size() - have, 0);
-        });
+        const ssize_t n = budget.run(
+            fd, POLLIN, [&] { return recv(fd, buffer_.data() + have, buffer_.size() - have, 0); });
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

@@ -84,8 +84,7 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
 
 // With HTTP listeners, request threads take turns waiting on the poller's epoll set.
 void serve_polled(const worker_settings& settings, http_poller& poller, embed::wsgi_app& app,
-                  request_tracker tracker, const request_budget& budget,
-                  lingering_closer& closer) {
+                  request_tracker tracker, const request_budget& budget, lingering_closer& closer) {
     connection_handler uwsgi(settings, app, tracker, closer);
     for (;;) {
         std::error_code ec;

@@ -27,7 +27,7 @@ struct worker_settings {
     io_timeouts timeouts;
     std::uint64_t limit_post = 0;  // 0: no limit
     int http_keepalive_timeout = 5;
-    int max_connections = 1000;  // open HTTP connections, idle ones included
+    int max_connections = 1000;      // open HTTP connections, idle ones included
     std::uint64_t max_requests = 0;  // this worker's own --max-requests (jitter included); 0: none
 };
 

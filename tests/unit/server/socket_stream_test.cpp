@@ -5,12 +5,12 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "server/net/socket_options.hpp"
