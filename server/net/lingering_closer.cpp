@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <thread>
 
 namespace gantry::server {
 namespace {
@@ -16,6 +15,13 @@ constexpr int sweep_ms = 250;
 }  // namespace
 
 lingering_closer::lingering_closer() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {}
+
+lingering_closer::~lingering_closer() {
+    stopping_ = true;
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
 
 bool drop_pending_input(int fd, std::uint64_t& max_bytes) noexcept {
     char sink[16384];
@@ -62,24 +68,23 @@ void lingering_closer::linger(unique_fd conn, const limits& at_most) noexcept {
 }
 
 bool lingering_closer::start_locked() noexcept {
-    if (started_) {
+    if (thread_.joinable()) {
         return true;
     }
     if (!epoll_fd_) {
         return false;
     }
     try {
-        std::thread([this] { run(); }).detach();
+        thread_ = std::thread([this] { run(); });
     } catch (...) {
         return false;  // no thread to spare: the connection is simply closed
     }
-    started_ = true;
     return true;
 }
 
 void lingering_closer::run() noexcept {
     epoll_event events[64];
-    for (;;) {
+    while (!stopping_) {
         const int n = epoll_wait(epoll_fd_.get(), events, 64, sweep_ms);
         const std::lock_guard lock(mutex_);
         for (int i = 0; i < n; ++i) {

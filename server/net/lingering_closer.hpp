@@ -9,9 +9,11 @@
 // thread. nginx does its lingering close the same way, from its event loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "server/util/unique_fd.hpp"
@@ -32,6 +34,8 @@ public:
     // Opens its epoll set now (so a worker's descriptors are all there once it is ready); the
     // thread starts with the first connection that has to wait.
     lingering_closer();
+    // Stops the thread (within one sweep, 250 ms) and closes what still lingers.
+    ~lingering_closer();
     lingering_closer(const lingering_closer&) = delete;
     lingering_closer& operator=(const lingering_closer&) = delete;
 
@@ -55,9 +59,10 @@ private:
     void drop_input(int fd) noexcept;
     void sweep(clock::time_point now) noexcept;
 
+    std::atomic<bool> stopping_{false};
     std::mutex mutex_;  // guards everything below
     unique_fd epoll_fd_;
-    bool started_ = false;
+    std::thread thread_;  // not started: no connection had to wait yet
     std::size_t count_ = 0;
     std::vector<lingering> by_fd_;  // indexed by descriptor; empty fd where none lingers
 };
