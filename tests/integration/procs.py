@@ -33,6 +33,15 @@ def read_stat(pid: int) -> ProcStat | None:
     return ProcStat(pid, int(fields[1]), fields[0], int(fields[19]))
 
 
+def status_ids(pid: int, field: str) -> list[int]:
+    """The ids of a /proc/PID/status line: Uid/Gid (real, effective, saved, fs) or Groups."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, values = line.partition(":")
+        if name == field:
+            return [int(v) for v in values.split()]
+    raise AssertionError(f"no {field} line in /proc/{pid}/status")
+
+
 def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()

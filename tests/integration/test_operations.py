@@ -13,21 +13,12 @@ import pytest
 
 import uwsgi_client
 from paths import APPS
-from procs import read_stat
+from procs import read_stat, status_ids
 
 
 def hello_args(port, *extra):
     return ("--module", "app:application", "--chdir", "examples/hello",
             "--socket", f"127.0.0.1:{port}", *extra)
-
-
-def status_ids(pid, field):
-    """The ids of a /proc/PID/status line: Uid/Gid (real, effective, saved, fs) or Groups."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, values = line.partition(":")
-        if name == field:
-            return [int(v) for v in values.split()]
-    raise AssertionError(f"no {field} line in /proc/{pid}/status")
 
 
 def test_uid_gid_drop_privileges_in_the_workers(gantry, port):

@@ -24,7 +24,7 @@ import pytest
 
 import uwsgi_client
 from paths import APPS, HERE
-from procs import is_running, wait_until
+from procs import is_running, status_ids, wait_until
 
 APP = APPS / "privileges"
 
@@ -63,14 +63,6 @@ def run_dirs(base, run_owner=None):
     if run_owner:
         os.chown(run, *run_owner)
     return run / "gantry.pid", log / "gantry.log"
-
-
-def status_ids(pid, field):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, values = line.partition(":")
-        if name == field:
-            return [int(v) for v in values.split()]
-    raise AssertionError(f"no {field} line in /proc/{pid}/status")
 
 
 class Requests:

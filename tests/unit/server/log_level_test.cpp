@@ -9,25 +9,15 @@
 #include "server/log/log.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
+#include "tests/unit/server/parse_options.hpp"
 #include "server/util/config_error.hpp"
 
 namespace server = gantry::server;
 
 namespace {
 
-server::options parse(std::vector<const char*> args) {
-    args.insert(args.begin(), {"gantry", "--module", "app", "--socket", ":1"});
-    return server::load_options(static_cast<int>(args.size()), args.data());
-}
-
-std::string error_of(std::vector<const char*> args) {
-    try {
-        parse(std::move(args));
-    } catch (const server::config_error& e) {
-        return e.what();
-    }
-    return "no error";
-}
+using server::testing::error_of;
+using server::testing::parse;
 
 }  // namespace
 

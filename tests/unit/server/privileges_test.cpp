@@ -8,6 +8,7 @@
 
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
+#include "tests/unit/server/parse_options.hpp"
 #include "server/process/privilege_check.hpp"
 #include "server/process/user_ids.hpp"
 #include "server/util/config_error.hpp"
@@ -16,19 +17,8 @@ namespace server = gantry::server;
 
 namespace {
 
-server::options parse(std::vector<const char*> args) {
-    args.insert(args.begin(), {"gantry", "--module", "app", "--socket", ":1"});
-    return server::load_options(static_cast<int>(args.size()), args.data());
-}
-
-std::string error_of(std::vector<const char*> args) {
-    try {
-        parse(std::move(args));
-    } catch (const server::config_error& e) {
-        return e.what();
-    }
-    return "no error";
-}
+using server::testing::error_of;
+using server::testing::parse;
 
 constexpr const char* expected_id = "expected a name or an id from 0 to 4294967294";
 
