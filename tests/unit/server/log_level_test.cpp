@@ -9,8 +9,8 @@
 #include "server/log/log.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
-#include "tests/unit/server/parse_options.hpp"
 #include "server/util/config_error.hpp"
+#include "tests/unit/server/parse_options.hpp"
 
 namespace server = gantry::server;
 

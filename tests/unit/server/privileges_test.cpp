@@ -8,10 +8,10 @@
 
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
-#include "tests/unit/server/parse_options.hpp"
 #include "server/process/privilege_check.hpp"
 #include "server/process/user_ids.hpp"
 #include "server/util/config_error.hpp"
+#include "tests/unit/server/parse_options.hpp"
 
 namespace server = gantry::server;
 
