@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT / "tools" / "soak"), str(ROOT / "tools"),
 
 import observe  # noqa: E402
 import report  # noqa: E402
+import hostile  # noqa: E402
 import traffic  # noqa: E402
 import uwsgi_client  # noqa: E402
 from nginx_front import NginxFront, free_port, render_site  # noqa: E402
@@ -281,12 +282,12 @@ def run(args, rng, run_dir, gantry, nginx, uwsgi_address, http_address, cmd_args
             threads.append(traffic.NormalClient(f"{name}{i}", ledger, stop, port, target,
                                                 scenarios, args.think, rng.random()))
     for i in range(args.slow_clients):
-        threads.append(traffic.SlowClient(f"slow-uwsgi{i}", ledger, stop, "uwsgi", uwsgi_address,
+        threads.append(hostile.SlowClient(f"slow-uwsgi{i}", ledger, stop, "uwsgi", uwsgi_address,
                                           args.slow_cap, args.slow_trickle, rng.random()))
-        threads.append(traffic.SlowClient(f"slow-http{i}", ledger, stop, "http", http_address,
+        threads.append(hostile.SlowClient(f"slow-http{i}", ledger, stop, "http", http_address,
                                           args.slow_cap, args.slow_trickle, rng.random()))
     if args.malformed_every > 0:
-        threads.append(traffic.Malformed(ledger, stop, uwsgi_address, http_address,
+        threads.append(hostile.Malformed(ledger, stop, uwsgi_address, http_address,
                                          args.malformed_every, rng.random()))
     events = Events(args, master, ledger, stop, rng)
     for t in threads:
