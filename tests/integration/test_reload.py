@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import threading
 import time
 
