@@ -41,11 +41,23 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (o.check_config) {
+            for (const std::string& n : o.config_notices) {
+                fmt::print(stderr, "gantry: note: {}\n", n);
+            }
+            for (const std::string& w : o.config_warnings) {
+                fmt::print(stderr, "gantry: warning: {}\n", w);
+            }
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
         server::log::configure(
             {.json = o.log_json, .requests = !o.disable_logging, .lowest = o.log_level});
+        for (const std::string& n : o.config_notices) {
+            server::log::info("{}", n);
+        }
+        for (const std::string& w : o.config_warnings) {
+            server::log::warning("{}", w);
+        }
         return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());

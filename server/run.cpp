@@ -22,6 +22,7 @@
 #include "server/net/listener.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/fd_limit.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/process/user_ids.hpp"
@@ -367,6 +368,9 @@ int run(const options& o, const std::vector<std::string>& argv) {
     check_addresses(o);
     if (o.umask >= 0) {
         umask(static_cast<mode_t>(o.umask));
+    }
+    if (o.max_fd > 0) {
+        set_open_file_limit(o.max_fd);
     }
     // A reload re-executes this master after the privilege drop: it keeps what it inherits
     // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of

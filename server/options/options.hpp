@@ -29,7 +29,8 @@ struct options {
     // Sockets and workers
     std::vector<std::string> sockets;
     std::vector<std::string> http_sockets;
-    int http_keepalive_timeout = 5;  // seconds an idle keep-alive connection is kept
+    bool socket_speaks_http = false;  // protocol = http: --socket listeners speak HTTP
+    int http_keepalive_timeout = 5;   // seconds an idle keep-alive connection is kept
     int processes = 1;
     int threads = 1;  // request threads per worker
     std::size_t buffer_size = 65535;
@@ -74,14 +75,18 @@ struct options {
     std::string chown_socket;  // "USER[:GROUP]" for unix sockets; "": as bound
     int umask = -1;            // set at start-up; -1: the inherited one
     int listen = 1024;
+    long max_fd = 0;  // RLIMIT_NOFILE set at start-up; 0: inherited
     std::string logto;
     bool log_json = false;
     log::level log_level = log::level::info;  // the lowest level written
     bool disable_logging = false;
 
     // Meta
-    std::string yaml;  // the config files that were read, if any
-    std::string ini;
+    std::vector<std::string> config_files;  // --ini/--yaml/--json, in command-line order
+    // What the configuration said that gantry does differently (uWSGI options accepted for
+    // compatibility): logged at start-up, shown by --check-config.
+    std::vector<std::string> config_notices;
+    std::vector<std::string> config_warnings;
     bool check_config = false;
     bool print_config = false;
     bool help = false;

@@ -77,16 +77,16 @@ std::vector<option_def> app_rows() {
     using o = options;
     const auto app = section::app;
     return {
-        {"module", "w", app, value_type::text, false, "",
+        {"module", "w wsgi", app, value_type::text, false, "",
          "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)", store_module,
          show_module},
         text("wsgi-file", "file", app, "load the WSGI app from a Python file", &o::wsgi_file,
              value_type::path),
         {"callable", "", app, value_type::text, false, "application", "name of the WSGI callable",
          store_callable, show_callable},
-        text("chdir", "", app, "change to this directory before loading the app", &o::chdir,
-             value_type::path),
-        list("pythonpath", "pp", app, "add a directory to sys.path", &o::pythonpath,
+        from_start_dir(text("chdir", "", app, "change to this directory before loading the app",
+                            &o::chdir, value_type::path)),
+        list("pythonpath", "pp python-path", app, "add a directory to sys.path", &o::pythonpath,
              value_type::path),
         {"env", "", app, value_type::text, true, "", "set an environment variable: NAME=VALUE",
          store_env, show_envs},

@@ -58,14 +58,18 @@ std::vector<option_def> ops_rows() {
     using o = options;
     const auto ops = section::ops;
     return {
-        text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
-             value_type::path),
+        from_start_dir(text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
+                            value_type::path)),
         id_row("uid", "run as this user (name or id) after binding", &o::uid),
         id_row("gid", "run as this group (name or id) after binding", &o::gid),
         {"umask", "", ops, value_type::text, false, "inherited",
          "file mode creation mask set at start-up (octal, e.g. 027)", store_umask, show_umask},
-        text("logto", "", ops, "log (and the app's output) to this file; SIGUSR1 reopens it",
-             &o::logto, value_type::path),
+        from_start_dir(text("logto", "logto2", ops,
+                            "log (and the app's output) to this file; SIGUSR1 reopens it",
+                            &o::logto, value_type::path)),
+        number("max-fd", "", ops, "inherited",
+               "open files allowed per process (RLIMIT_NOFILE), set at start-up", &o::max_fd, 16,
+               1048576),
         {"log-format", "", ops, value_type::text, false, "uwsgi", "uwsgi (text lines) or json",
          store_log_format, show_log_format},
         {"log-level", "", ops, value_type::text, false, "info",
