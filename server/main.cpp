@@ -13,6 +13,7 @@
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/run.hpp"
 #include "server/util/config_error.hpp"
 
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (o.check_config) {
+            if (const std::string note = server::check_virtualenv(o); !note.empty()) {
+                fmt::print(stderr, "gantry: warning: {}\n", note);
+            }
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }

@@ -25,6 +25,7 @@
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/process/user_ids.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
 #include "server/worker/worker.hpp"
 
@@ -120,6 +121,8 @@ embed::interpreter_config python_config(const options& o) {
     }
     // Like `python -m`: modules next to where the app runs are importable.
     c.python_path.push_back(std::filesystem::current_path().string());
+    c.virtualenv = virtualenv_dir(o).string();
+    c.optimization_level = o.optimize;
     return c;
 }
 
@@ -365,6 +368,9 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
+    if (const std::string note = check_virtualenv(o); !note.empty()) {
+        log::warning("{}", note);
+    }
     if (o.umask >= 0) {
         umask(static_cast<mode_t>(o.umask));
     }
@@ -381,6 +387,9 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
     if (from == nullptr) {
         pid.warn_if_left_behind();
+    }
+    if (!o.virtualenv.empty()) {
+        activate_virtualenv(virtualenv_dir(o));  // first, so that --env PATH=... still wins
     }
     apply_env(o);
 
