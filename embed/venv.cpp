@@ -39,7 +39,7 @@ std::string remake_advice(const fs::path& dir) {
 
 // The folder pyvenv.cfg's `home` names, compared with the one the embedded Python came from:
 // getpath takes the standard library from the installation around `home`.
-std::string other_installation(const pyvenv_cfg& cfg) {
+std::string other_installation(const fs::path& dir, const pyvenv_cfg& cfg) {
     std::error_code ec;
     const fs::path exe = embedded_python_executable();
     const fs::path home = fs::weakly_canonical(cfg.home, ec);
@@ -48,10 +48,10 @@ std::string other_installation(const pyvenv_cfg& cfg) {
         return {};
     }
     return fmt::format(
-        "it was made from the Python in {} and gantry embeds {}: its standard library "
-        "comes from {}'s installation; for the same Python as gantry, remake it with `{} -m "
-        "venv`",
-        cfg.home, exe.string(), cfg.home, exe.string());
+        "it was made from the Python in {}, not from gantry's {}: it runs with that "
+        "installation's standard library and gantry's libpython {}; if imports fail, remake it "
+        "with `{} -m venv --clear {}`",
+        cfg.home, exe.string(), PY_VERSION, exe.string(), dir.string());
 }
 
 }  // namespace
@@ -101,8 +101,7 @@ std::string major_minor(std::string_view version) {
         return {};
     }
     const std::size_t minor_end = digits(major_end + 1);
-    if (minor_end == major_end + 1 ||
-        (minor_end < version.size() && version[minor_end] != '.')) {
+    if (minor_end == major_end + 1 || (minor_end < version.size() && version[minor_end] != '.')) {
         return {};
     }
     return std::string(version.substr(0, minor_end));
@@ -126,13 +125,24 @@ venv_check check_venv(const fs::path& dir) {
         return {fmt::format("no such directory; {}", remake_advice(dir)), {}};
     }
     if (!fs::is_directory(dir, ec)) {
-        return {fmt::format("not a directory; {}", remake_advice(dir)), {}};
+        return {"not a directory: give the venv's folder, the one that holds pyvenv.cfg", {}};
     }
     const fs::path cfg_path = dir / "pyvenv.cfg";
     if (!fs::exists(cfg_path, ec)) {
-        return {fmt::format("no pyvenv.cfg in it, so it is not a PEP 405 virtualenv (gantry does "
-                            "not take a Python installation as uWSGI's PYTHONHOME did); {}",
-                            remake_advice(dir)),
+        // An old virtualenv (before PEP 405) can be remade where it is; anything else may be
+        // a Python installation, which must not be written over.
+        if (fs::exists(dir / "bin" / "activate", ec)) {
+            return {fmt::format("no pyvenv.cfg in it: an old-style virtualenv, not a PEP 405 one; "
+                                "remake it with `{} -m venv --clear {}` and reinstall the app's "
+                                "packages",
+                                embedded_python_executable(), dir.string()),
+                    {}};
+        }
+        return {fmt::format("no pyvenv.cfg in it, so it is not a PEP 405 virtualenv (gantry runs "
+                            "its own Python, {}, and takes no PYTHONHOME as uWSGI did); make "
+                            "one with `{} -m venv DIR`, install the app's packages into it and "
+                            "point --virtualenv at DIR",
+                            embedded_python_executable(), embedded_python_executable()),
                 {}};
     }
     std::ifstream in(cfg_path);
@@ -157,7 +167,7 @@ venv_check check_venv(const fs::path& dir) {
                             embedded_python_executable(), dir.string()),
                 {}};
     }
-    return {{}, other_installation(cfg)};
+    return {{}, other_installation(dir, cfg)};
 }
 
 }  // namespace gantry::embed

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (o.check_config) {
-            if (const std::string note = server::check_virtualenv(o); !note.empty()) {
+            const auto venv = server::virtualenv_dir(o.virtualenv, o.chdir);
+            if (const std::string note = server::check_virtualenv(venv); !note.empty()) {
                 fmt::print(stderr, "gantry: warning: {}\n", note);
             }
             fmt::print(stderr, "gantry: the configuration is good\n");

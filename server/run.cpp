@@ -121,7 +121,7 @@ embed::interpreter_config python_config(const options& o) {
     }
     // Like `python -m`: modules next to where the app runs are importable.
     c.python_path.push_back(std::filesystem::current_path().string());
-    c.virtualenv = virtualenv_dir(o).string();
+    c.virtualenv = virtualenv_dir(o.virtualenv, o.chdir).string();
     c.optimization_level = o.optimize;
     return c;
 }
@@ -368,7 +368,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
-    if (const std::string note = check_virtualenv(o); !note.empty()) {
+    const std::filesystem::path venv = virtualenv_dir(o.virtualenv, o.chdir);
+    if (const std::string note = check_virtualenv(venv); !note.empty()) {
         log::warning("{}", note);
     }
     if (o.umask >= 0) {
@@ -388,8 +389,10 @@ int run(const options& o, const std::vector<std::string>& argv) {
     if (from == nullptr) {
         pid.warn_if_left_behind();
     }
-    if (!o.virtualenv.empty()) {
-        activate_virtualenv(virtualenv_dir(o));  // first, so that --env PATH=... still wins
+    if (!venv.empty()) {
+        activate_virtualenv(venv);  // before --env, so that an explicit PATH=... still wins
+        log::info("virtualenv {}: Python runs as its bin/python, its bin/ is first on PATH",
+                  venv.string());
     }
     apply_env(o);
 

@@ -11,16 +11,15 @@ namespace gantry::server {
 
 namespace fs = std::filesystem;
 
-fs::path virtualenv_dir(const options& o) {
-    if (o.virtualenv.empty()) {
+fs::path virtualenv_dir(std::string_view venv, std::string_view chdir) {
+    if (venv.empty()) {
         return {};
     }
-    const fs::path base = o.chdir.empty() ? fs::current_path() : fs::path(o.chdir);
-    return (base / o.virtualenv).lexically_normal();
+    const fs::path base = chdir.empty() ? fs::current_path() : fs::path(chdir);
+    return (base / venv).lexically_normal();
 }
 
-std::string check_virtualenv(const options& o) {
-    const fs::path dir = virtualenv_dir(o);
+std::string check_virtualenv(const fs::path& dir) {
     if (dir.empty()) {
         return {};
     }

@@ -7,17 +7,15 @@
 #include <string>
 #include <string_view>
 
-#include "server/options/options.hpp"
-
 namespace gantry::server {
 
-// The venv folder, absolute (a relative one is taken from --chdir, where the app runs, as in
-// uWSGI); empty when none is given.
-std::filesystem::path virtualenv_dir(const options& o);
+// The --virtualenv folder, absolute: a relative one is taken from --chdir (where the app runs,
+// as in uWSGI), or from the working directory. Empty when `venv` is.
+std::filesystem::path virtualenv_dir(std::string_view venv, std::string_view chdir);
 
-// Throws config_error naming --virtualenv and saying what to do when it cannot be used.
-// Returns what is worth a warning at start-up, or "".
-std::string check_virtualenv(const options& o);
+// Throws config_error naming --virtualenv and saying what to do when `dir` cannot be used.
+// Returns what is worth a warning at start-up, or "". Nothing to check for an empty `dir`.
+std::string check_virtualenv(const std::filesystem::path& dir);
 
 // PATH with `bin` in front, unless it is there already (a reloaded master inherits the
 // activated environment).

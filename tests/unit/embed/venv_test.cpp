@@ -63,7 +63,8 @@ TEST_CASE("pyvenv.cfg from virtualenv and uv: version_info, other keys, odd spac
 }
 
 TEST_CASE("include-system-site-packages is on only for \"true\", as in site.py") {
-    CHECK_FALSE(parse_pyvenv_cfg("include-system-site-packages = yes").include_system_site_packages);
+    CHECK_FALSE(
+        parse_pyvenv_cfg("include-system-site-packages = yes").include_system_site_packages);
     CHECK_FALSE(parse_pyvenv_cfg("include-system-site-packages = 1").include_system_site_packages);
     CHECK_FALSE(parse_pyvenv_cfg("").include_system_site_packages);
     CHECK(parse_pyvenv_cfg("version = 3.12.1\nversion_info = 3.9.0").version == "3.12.1");
@@ -90,9 +91,17 @@ TEST_CASE("a venv folder is checked before Python starts") {
         dir.write("file", "");
         CHECK_THAT(check_venv(dir.path / "file").problem, Contains("not a directory"));
     }
-    SECTION("no pyvenv.cfg: a Python prefix, as uWSGI's home took") {
-        CHECK_THAT(check_venv(dir.path).problem,
-                   Contains("not a PEP 405 virtualenv") && Contains("-m venv " + dir.path.string()));
+    SECTION("no pyvenv.cfg: a Python prefix, as uWSGI's home took, is not written over") {
+        const auto problem = check_venv(dir.path).problem;
+        CHECK_THAT(problem, Contains("not a PEP 405 virtualenv") && Contains("-m venv DIR"));
+        CHECK_THAT(problem, !Contains(dir.path.string()));
+    }
+    SECTION("no pyvenv.cfg but bin/activate: an old virtualenv, remade where it is") {
+        fs::create_directory(dir.path / "bin");
+        dir.write("bin/activate", "");
+        CHECK_THAT(
+            check_venv(dir.path).problem,
+            Contains("old-style virtualenv") && Contains("-m venv --clear " + dir.path.string()));
     }
     SECTION("no home line") {
         dir.write("pyvenv.cfg", "version = " + embedded_python_version() + ".0\n");
@@ -117,6 +126,6 @@ TEST_CASE("a venv folder is checked before Python starts") {
                                     embedded_python_version() + ".1.final.0\n");
         const auto found = check_venv(dir.path);
         CHECK(found.problem.empty());
-        CHECK_THAT(found.warning, Contains("/opt/elsewhere/bin"));
+        CHECK_THAT(found.warning, Contains("made from the Python in /opt/elsewhere/bin"));
     }
 }

@@ -2,6 +2,8 @@
 // PATH as an activated venv has it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
 
@@ -9,27 +11,21 @@ using Catch::Matchers::Contains;
 namespace server = gantry::server;
 
 TEST_CASE("a relative virtualenv is taken from --chdir, where the app runs") {
-    server::options o;
-    CHECK(server::virtualenv_dir(o).empty());
-    o.virtualenv = "venv";
-    o.chdir = "/srv/app";
-    CHECK(server::virtualenv_dir(o) == "/srv/app/venv");
-    o.virtualenv = "/opt/venvs/app/";
-    CHECK(server::virtualenv_dir(o) == "/opt/venvs/app/");
-    o.virtualenv = "../venvs/./app";
-    CHECK(server::virtualenv_dir(o) == "/srv/venvs/app");
+    CHECK(server::virtualenv_dir("", "/srv/app").empty());
+    CHECK(server::virtualenv_dir("venv", "/srv/app") == "/srv/app/venv");
+    CHECK(server::virtualenv_dir("/opt/venvs/app/", "/srv/app") == "/opt/venvs/app/");
+    CHECK(server::virtualenv_dir("../venvs/./app", "/srv/app") == "/srv/venvs/app");
+    CHECK(server::virtualenv_dir("venv", "") == std::filesystem::current_path() / "venv");
 }
 
 TEST_CASE("a virtualenv that cannot be used is a config error naming the option") {
-    server::options o;
-    o.virtualenv = "/nonexistent/gantry-test-venv";
     try {
-        server::check_virtualenv(o);
+        server::check_virtualenv("/nonexistent/gantry-test-venv");
         FAIL("no error");
     } catch (const server::config_error& e) {
         CHECK_THAT(e.what(), Contains("--virtualenv /nonexistent/gantry-test-venv: no such"));
     }
-    CHECK(server::check_virtualenv(server::options{}).empty());
+    CHECK(server::check_virtualenv({}).empty());
 }
 
 TEST_CASE("the venv's bin goes first on PATH, once") {
