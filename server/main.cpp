@@ -13,6 +13,7 @@
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/run.hpp"
 #include "server/util/config_error.hpp"
 
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
             }
             for (const std::string& w : o.config_warnings) {
                 fmt::print(stderr, "gantry: warning: {}\n", w);
+            }
+            const auto venv = server::virtualenv_dir(o.virtualenv, o.chdir);
+            if (const std::string note = server::check_virtualenv(venv); !note.empty()) {
+                fmt::print(stderr, "gantry: warning: {}\n", note);
             }
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;

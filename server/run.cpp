@@ -26,6 +26,7 @@
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/process/user_ids.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
 #include "server/worker/worker.hpp"
 
@@ -121,6 +122,8 @@ embed::interpreter_config python_config(const options& o) {
     }
     // Like `python -m`: modules next to where the app runs are importable.
     c.python_path.push_back(std::filesystem::current_path().string());
+    c.virtualenv = virtualenv_dir(o.virtualenv, o.chdir).string();
+    c.optimization_level = o.optimize;
     return c;
 }
 
@@ -366,6 +369,10 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
+    const std::filesystem::path venv = virtualenv_dir(o.virtualenv, o.chdir);
+    if (const std::string note = check_virtualenv(venv); !note.empty()) {
+        log::warning("{}", note);
+    }
     if (o.umask >= 0) {
         umask(static_cast<mode_t>(o.umask));
     }
@@ -385,6 +392,11 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
     if (from == nullptr) {
         pid.warn_if_left_behind();
+    }
+    if (!venv.empty()) {
+        activate_virtualenv(venv);  // before --env, so that an explicit PATH=... still wins
+        log::info("virtualenv {}: Python runs as its bin/python, its bin/ is first on PATH",
+                  venv.string());
     }
     apply_env(o);
 

@@ -25,6 +25,8 @@ struct options {
         std::string app;  // MODULE[:CALLABLE], or a path ending in .py
     };
     std::vector<mount> mounts;
+    std::string virtualenv;  // a PEP 405 venv folder (uWSGI's home, venv, pyhome)
+    int optimize = 0;        // Python's optimization level, as python -O (1) or -OO (2)
 
     // Sockets and workers
     std::vector<std::string> sockets;

@@ -93,6 +93,13 @@ std::vector<option_def> app_rows() {
         {"mount", "", app, value_type::text, true, "",
          "another app under a URL prefix: /PREFIX=MODULE[:CALLABLE] or /PREFIX=app.py", store_mount,
          show_mounts},
+        text("virtualenv", "H home venv pyhome", app,
+             "the app's PEP 405 virtualenv (python3 -m venv DIR): Python runs as DIR/bin/python "
+             "would, and DIR/bin comes first on PATH",
+             &o::virtualenv, value_type::path),
+        number("optimize", "O", app, "0",
+               "Python optimization level: 1 as python -O (no asserts), 2 as -OO (no docstrings)",
+               &o::optimize, 0, 2),
         flag("lazy-apps", "", app, "import the app in each worker instead of once in the master",
              &o::lazy_apps),
     };
