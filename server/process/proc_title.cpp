@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cerrno>  // program_invocation_name (GNU)
 #include <cstring>
 
 namespace gantry::server {
