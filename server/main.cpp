@@ -13,11 +13,15 @@
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/proc_title.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/run.hpp"
 #include "server/util/config_error.hpp"
 
 int main(int argc, char** argv) {
+    // Before anything reads the environment: titles are later written over argv and environ.
+    // argv is read below (options, the copy a reload re-executes) before any title is set.
+    gantry::server::adopt_title_area(argc, argv);
     // Python is embedded without its signal handlers, so nothing else ignores SIGPIPE:
     // a write to a vanished client must be an error code, not a dead worker.
     signal(SIGPIPE, SIG_IGN);

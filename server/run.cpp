@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "server/process/fd_limit.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
+#include "server/process/proc_title.hpp"
 #include "server/process/user_ids.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
@@ -162,8 +164,25 @@ std::vector<int> listen_fds(const std::vector<listener>& listeners) {
     return fds;
 }
 
+title_options title_options_of(const options& o) {
+    return {.auto_titles = o.auto_procname,
+            .prefix = o.procname_prefix,
+            .append = o.procname_append,
+            .every = o.procname,
+            .master = o.procname_master};
+}
+
+// A Python cron call runs in a task process of its own (see cron_runner.hpp), titled first.
+std::function<std::string()> titled(std::string title, std::function<std::string()> call) {
+    return [title = std::move(title), call = std::move(call)] {
+        set_process_title(title);
+        return call();
+    };
+}
+
 // --cron entries, then the functions the app registered with @gantry.cron / @timer.
 std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
+    const std::string title = child_title(title_options_of(o), "gantry cron");
     std::vector<cron_job_spec> jobs;
     for (const options::cron_entry& e : o.crons) {
         cron_job_spec job{.name = e.command.empty() ? e.call : e.command,
@@ -172,7 +191,7 @@ std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
                           .python = {},
                           .timeout = e.timeout};
         if (!e.call.empty()) {
-            job.python = [spec = e.call] { return embed::run_callable(spec); };
+            job.python = titled(title, [spec = e.call] { return embed::run_callable(spec); });
         }
         jobs.push_back(std::move(job));
     }
@@ -182,7 +201,8 @@ std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
                 {.name = t.name,
                  .schedule = t.schedule,
                  .command = {},
-                 .python = [index = t.index] { return embed::run_registered_task(index); },
+                 .python =
+                     titled(title, [index = t.index] { return embed::run_registered_task(index); }),
                  .timeout = 0});
         }
     }
@@ -278,6 +298,7 @@ struct worker_parts {
 // the worker could serve (see master/exit_policy.hpp).
 int worker_main(const worker_parts& parts, const worker_process& p) {
     const options& o = parts.o;
+    set_process_title(child_title(title_options_of(o), fmt::format("gantry worker {}", p.id)));
     if (!parts.app) {  // --lazy-apps; this is the child's copy of the pointer
         try {
             parts.app = import_app(o);
@@ -419,6 +440,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);
     }
+    // Started up (again, after a reload's re-exec): the master's title, if titles are on.
+    set_process_title(master_title(title_options_of(o)));
     return m.run();
 }
 

@@ -69,6 +69,13 @@ struct options {
     };
     std::vector<cron_entry> crons;
 
+    // Process titles: what `ps` shows (uWSGI's meaning; any procname-* turns titles on)
+    bool auto_procname = false;   // "gantry master", "gantry worker 3", "gantry cron"
+    std::string procname_prefix;  // before every title
+    std::string procname_append;  // after every title
+    std::string procname;         // every process's title, instead of gantry's own
+    std::string procname_master;  // the master's title
+
     // Operations
     std::string pidfile;
     std::string uid;
