@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
         fmt::print("{}", server::options_markdown());
         return 0;
     }
+    if (argc == 2 &&
+        std::string_view(argv[1]) == "--uwsgi-markdown") {  // docs/coming-from-uwsgi.md
+        fmt::print("{}", server::uwsgi_guide_markdown());
+        return 0;
+    }
     try {
         const server::options o = server::load_options(argc, argv);
         if (o.help) {

@@ -2,6 +2,7 @@
 // file with a typo, an unsupported option and a bad number gets three lines, not one).
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,12 @@ namespace gantry::server {
 
 class config_problems {
 public:
-    void add(std::string message) { list_.push_back(std::move(message)); }
+    // The same message twice (a refused option inside a for loop) is said once.
+    void add(std::string message) {
+        if (std::find(list_.begin(), list_.end(), message) == list_.end()) {
+            list_.push_back(std::move(message));
+        }
+    }
     bool empty() const noexcept { return list_.empty(); }
     // Not a mistake, but worth a line at start-up and under --check-config.
     void warn(std::string message) { warnings_.push_back(std::move(message)); }

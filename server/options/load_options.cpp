@@ -46,11 +46,6 @@ void check_runnable(const options& o, config_problems& problems) {
     if (o.module.empty() && o.wsgi_file.empty() && o.mounts.empty()) {
         problems.add("no application: give --module MOD[:CALLABLE], --wsgi-file PATH or --mount");
     }
-    if (!o.module.empty() && !o.wsgi_file.empty()) {
-        problems.add(
-            "--module and --wsgi-file: give one of them, not both (uWSGI would serve the "
-            "module and skip the file)");
-    }
     if (o.sockets.empty() && o.http_sockets.empty()) {
         problems.add(
             "no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock) or --http-socket");
@@ -85,6 +80,13 @@ void absolute_paths(std::vector<assignment>& all) {
 
 // What the options mean together, once all are stored.
 void settle(options& o) {
+    if (!o.module.empty() && !o.wsgi_file.empty()) {  // uWSGI loads the module, skips the file
+        o.config_warnings.push_back(fmt::format(
+            "module {} and wsgi-file {}: the module is served and the file is not loaded, as "
+            "in uWSGI; give one of them",
+            o.module, o.wsgi_file));
+        o.wsgi_file.clear();
+    }
     if (o.socket_speaks_http) {  // protocol = http
         o.http_sockets.insert(o.http_sockets.end(), o.sockets.begin(), o.sockets.end());
         o.sockets.clear();

@@ -15,17 +15,6 @@ const std::vector<option_def>& all_rows() {
     return table;
 }
 
-std::vector<std::string_view> names_of(const option_def& d) {
-    std::vector<std::string_view> names{d.name};
-    std::string_view rest = d.aliases;
-    while (!rest.empty()) {
-        const auto space = rest.find(' ');
-        names.push_back(rest.substr(0, space));
-        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    }
-    return names;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) {
@@ -74,7 +63,7 @@ std::string_view placeholder(value_type t) {
 
 std::string dashed_names(const option_def& d) {
     std::string flags;
-    for (std::string_view n : names_of(d)) {
+    for (std::string_view n : option_names(d)) {
         flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
     }
     return flags;
@@ -82,13 +71,24 @@ std::string dashed_names(const option_def& d) {
 
 }  // namespace
 
+std::vector<std::string_view> option_names(const option_def& d) {
+    std::vector<std::string_view> names{d.name};
+    std::string_view rest = d.aliases;
+    while (!rest.empty()) {
+        const auto space = rest.find(' ');
+        names.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    return names;
+}
+
 std::span<const option_def> option_table() {
     return all_rows();
 }
 
 const option_def* find_option(std::string_view name) {
     for (const option_def& d : all_rows()) {
-        for (std::string_view n : names_of(d)) {
+        for (std::string_view n : option_names(d)) {
             if (n == name) {
                 return &d;
             }
@@ -101,9 +101,12 @@ std::string suggest_option(std::string_view name) {
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
     for (const option_def& d : all_rows()) {
-        for (std::string_view n : names_of(d)) {
+        for (std::string_view n : option_names(d)) {
             const std::size_t distance = n.size() == 1 ? best_distance : edit_distance(name, n);
-            if (distance < best_distance) {
+            // On a tie, a name with the same first letter ("guid": gid rather than uid).
+            const bool same_start = !name.empty() && n.front() == name.front();
+            if (distance < best_distance || (distance == best_distance && same_start &&
+                                             !best.empty() && best.front() != name.front())) {
                 best_distance = distance;
                 best = n;
             }
@@ -143,7 +146,7 @@ std::string options_markdown() {
                 continue;
             }
             std::string aliases;
-            for (std::string_view n : names_of(d)) {
+            for (std::string_view n : option_names(d)) {
                 if (n != d.name) {
                     aliases += fmt::format("{}`{}{}`", aliases.empty() ? "" : " ",
                                            n.size() == 1 ? "-" : "--", n);

@@ -46,9 +46,14 @@ struct option_def {
     // For docs/coming-from-uwsgi.md: how this uWSGI option maps to gantry, when a row is
     // there for uWSGI's sake (always-on flags, accepted-with-a-note options).
     std::string_view uwsgi_note = {};
+    // The long name is gantry's own, not a uWSGI option (its aliases are uWSGI's).
+    bool gantry_only = false;
 };
 
 std::span<const option_def> option_table();
+
+// A row's long name, then its aliases.
+std::vector<std::string_view> option_names(const option_def& d);
 
 // The row called `name` (long name or alias, without dashes), or nullptr.
 const option_def* find_option(std::string_view name);

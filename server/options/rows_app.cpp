@@ -1,4 +1,5 @@
 // The application's options: which WSGI app to import, from where, with what around it.
+#include <regex>
 #include <stdexcept>
 
 #include "server/options/option_rows.hpp"
@@ -8,6 +9,21 @@ namespace gantry::server::rows {
 namespace {
 
 // "pkg.mod:callable" sets both; "pkg.mod" leaves the callable to --callable.
+// NAME, or an app factory called as gunicorn calls it: NAME() or NAME('prod', debug=True),
+// arguments literal (strings, numbers, True/False/None), so the app is the same each start.
+void check_callable(const std::string& callable) {
+    static const std::string literal =
+        R"((?:'[^']*'|"[^"]*"|-?[0-9]+(?:\.[0-9]+)?|True|False|None))";
+    static const std::string arg = R"((?:[A-Za-z_]\w*\s*=\s*)?)" + literal;
+    static const std::regex form(R"([A-Za-z_]\w*(?:\(\s*(?:)" + arg + R"((?:\s*,\s*)" + arg +
+                                 R"()*\s*,?\s*)?\))?)");
+    if (!std::regex_match(callable, form)) {
+        throw std::invalid_argument(
+            "expected a callable's NAME, or a factory call NAME() / NAME('literal', key=1) "
+            "(the arguments must be literals)");
+    }
+}
+
 void store_module(options& o, std::string_view value) {
     non_empty(value);
     const auto colon = value.find(':');
@@ -17,6 +33,7 @@ void store_module(options& o, std::string_view value) {
         if (o.module.empty() || o.callable.empty()) {
             throw std::invalid_argument("expected MODULE or MODULE:CALLABLE");
         }
+        check_callable(o.callable);
     }
 }
 
@@ -27,6 +44,7 @@ shown show_module(const options& o) {
 void store_callable(options& o, std::string_view value) {
     non_empty(value);
     o.callable = value;
+    check_callable(o.callable);
 }
 
 // Shown only when --module does not already carry it.
@@ -78,8 +96,9 @@ std::vector<option_def> app_rows() {
     const auto app = section::app;
     return {
         {"module", "w wsgi", app, value_type::text, false, "",
-         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)", store_module,
-         show_module},
+         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application); "
+         "MODULE:create_app() calls an app factory",
+         store_module, show_module},
         text("wsgi-file", "file", app, "load the WSGI app from a Python file", &o::wsgi_file,
              value_type::path),
         {"callable", "", app, value_type::text, false, "application", "name of the WSGI callable",
