@@ -96,8 +96,22 @@ TEST_CASE("a buffer-size above the uwsgi protocol's 65535 is clamped, with a war
 TEST_CASE("an incomplete configuration says what is missing") {
     CHECK(error_of({"--socket", ":1"}).starts_with("no application"));
     CHECK(error_of({"--module", "app"}).starts_with("no listener"));
-    CHECK(error_of({"--module", "a", "--wsgi-file", "b.py", "-s", ":1"}).find("not both") !=
-          std::string::npos);
+}
+
+TEST_CASE("module and wsgi-file together: the module is served, as in uWSGI, with a warning") {
+    const options o = parse({"--module", "a", "--wsgi-file", "b.py", "-s", ":1"});
+    CHECK(o.module == "a");
+    CHECK(o.wsgi_file.empty());
+    REQUIRE(o.config_warnings.size() == 1);
+    CHECK(o.config_warnings[0].find("the module is served") != std::string::npos);
+}
+
+TEST_CASE("an app factory call takes literal arguments only") {
+    CHECK(parse({"--module", "app:create_app('prod', debug=True)", "-s", ":1"}).callable ==
+          "create_app('prod', debug=True)");
+    CHECK(parse({"--module", "app", "--callable", "make()", "-s", ":1"}).callable == "make()");
+    CHECK(error_of({"--module", "app:create_app(config)", "-s", ":1"})
+              .starts_with("--module: expected a callable's NAME, or a factory call"));
 }
 
 TEST_CASE("--mount takes /PREFIX=APP; a trailing slash is dropped, / is the root") {
