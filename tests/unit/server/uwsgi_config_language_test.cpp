@@ -249,3 +249,38 @@ TEST_CASE("every problem of a file in one run, each with its line") {
     CHECK(e.find(ini + ":6: processes: expected a whole number") != std::string::npos);
     CHECK(e.find(ini + ":7: log-route: a uWSGI option gantry does not have:") != std::string::npos);
 }
+
+TEST_CASE("pythonpath takes a glob, as in uWSGI") {
+    folder f;
+    f.write("eggs/a.egg/x.py", "");
+    f.write("eggs/b.egg/x.py", "");
+    const auto ini = f.write("a.ini",
+                             "[uwsgi]\nmodule = app\nsocket = :1\npythonpath = %deggs/*.egg\n"
+                             "pythonpath = %dnone/*.egg\n");
+    CHECK(load({"--ini", ini}).pythonpath ==
+          std::vector<std::string>{(f.path / "eggs/a.egg").string(),
+                                   (f.path / "eggs/b.egg").string(),
+                                   (f.path / "none/*.egg").string()});
+}
+
+TEST_CASE("uWSGI names that gantry takes as aliases, always-on flags and noted options") {
+    folder f;
+    const auto ini =
+        f.write("a.ini",
+                "[uwsgi]\nwsgi = app\nuwsgi-socket = :1\nworkers = 3\nlazy = true\n"
+                "python-path = /x\nsafe-pidfile = /run/a.pid\nevil-reload-on-rss = 300\n"
+                "worker-reload-mercy = 9\nunique-cron = -1 -1 -1 -1 -1 true\n"
+                "master = true\nvacuum = true\nsingle-interpreter = true\n"
+                "ignore-sigpipe = true\nmemory-report = true\ncheaper-algo = spare\n");
+    const options o = load({"--ini", ini});
+    CHECK(o.module == "app");
+    CHECK(o.processes == 3);
+    CHECK(o.lazy_apps);
+    CHECK(o.pythonpath == std::vector<std::string>{"/x"});
+    CHECK(o.pidfile == "/run/a.pid");
+    CHECK(o.reload_on_rss == 300);
+    CHECK(o.graceful_timeout == 9);
+    CHECK(o.crons.size() == 1);
+    CHECK(o.config_notices.size() == 1);   // memory-report
+    CHECK(o.config_warnings.size() == 1);  // cheaper-algo
+}
