@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t max_include_depth = 16;
 // More options than any real configuration has: for-times or includes out of hand.
 constexpr std::size_t max_entries = 100000;
+// Larger than any config file: something else named by mistake.
+constexpr std::size_t max_file_size = std::size_t{1} << 20;
 
 std::optional<config_kind> include_kind(const std::string& key) {
     if (key == "ini") {
@@ -136,7 +138,14 @@ void config_reader::read_spec(const std::string& spec, config_kind kind, const s
         problems_.add(fmt::format("{}{}: cannot read the file", named_by, path));
         return;
     }
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text(max_file_size + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_file_size) {  // not a config file (/proc/kcore, a log file...)
+        problems_.add(fmt::format("{}{}: larger than {} bytes: not a config file", named_by, path,
+                                  max_file_size));
+        return;
+    }
     open_files_.push_back(id);
     read_contents(text, path, section, kind == config_kind::by_extension ? kind_of(path) : kind);
     open_files_.pop_back();
