@@ -14,17 +14,17 @@ namespace gantry::server {
 namespace {
 
 request_log_settings current;  // set once at start-up, before any thread or fork
+// No line for a request that went well (--disable-logging without exceptions, or --log-level
+// above info): worked out once, as the hot path's only test in that case.
+bool no_ok_lines = false;
+bool every_ok_line = true;                            // no --disable-logging, info lines written
 std::unique_ptr<const log::request_format> compiled;  // with --log-format
 thread_local int request_core = 0;
-
-bool conditional() noexcept {
-    return current.status_4xx || current.status_5xx || current.slow_ms != 0;
-}
 
 // As uWSGI's log_request(): the request is logged if every request is, or if one of the
 // conditions holds (a whole number of milliseconds at least --log-slow).
 bool wanted(int status, double millis) noexcept {
-    return log::requests_enabled() || (current.status_4xx && status >= 400 && status <= 499) ||
+    return every_ok_line || (current.status_4xx && status >= 400 && status <= 499) ||
            (current.status_5xx && status >= 500 && status <= 599) ||
            (current.slow_ms != 0 && static_cast<std::uint64_t>(millis) >= current.slow_ms);
 }
@@ -97,6 +97,9 @@ void write_request_line(int worker_id, const protocol::request_head& head,
 
 void configure_request_log(const request_log_settings& s) {
     current = s;
+    const bool conditional = s.status_4xx || s.status_5xx || s.slow_ms != 0;
+    every_ok_line = log::requests_enabled();
+    no_ok_lines = !every_ok_line && !(conditional && log::enabled(log::level::info));
     compiled = s.format.empty() ? nullptr : std::make_unique<const log::request_format>(s.format);
 }
 
@@ -111,8 +114,7 @@ log::printable var_or_dash(const protocol::request_head& head, std::string_view 
 
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
                  double millis) {
-    if (r.result == embed::outcome::ok && r.warning.empty() && !log::requests_enabled() &&
-        !(conditional() && log::enabled(log::level::info))) {
+    if (r.result == embed::outcome::ok && r.warning.empty() && no_ok_lines) {
         return;  // the common case with --disable-logging: nothing to look up
     }
     const auto method = var_or_dash(head, "REQUEST_METHOD");

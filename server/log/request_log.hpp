@@ -24,8 +24,8 @@ struct request_log_settings {
     std::string ftime_format;  // %(ftime)'s strftime format; "": ltime's
 };
 
-// Set once in main(), before any thread or fork. The template was checked when the option
-// was stored: a refusal here throws std::invalid_argument.
+// Set once in main(), after log::configure() and before any thread or fork. The template was
+// checked when the option was stored: a refusal here throws std::invalid_argument.
 void configure_request_log(const request_log_settings& s);
 
 // The request thread this thread is, within its worker: %(core) of a --log-format.
