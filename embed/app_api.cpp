@@ -18,6 +18,19 @@ import sys as _sys
 import types as _types
 
 
+def _call_factory(module, expression):
+    """--module pkg:create_app('prod', debug=True): call the factory with literal arguments,
+    as gunicorn does; returns the WSGI app it makes."""
+    import ast
+
+    call = ast.parse(expression, mode="eval").body
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        raise ValueError("not a call of a name: " + repr(expression))
+    args = [ast.literal_eval(a) for a in call.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    return getattr(module, call.func.id)(*args, **kwargs)
+
+
 class FileWrapper:
     """wsgi.file_wrapper: a file sent by the server, with sendfile() when it can."""
 

@@ -29,6 +29,18 @@ py::object load_file(const std::string& path) {
     return module;
 }
 
+// "create_app()" or "create_app('prod')": the app is what the factory returns.
+py::object call_factory(const py::object& module, const std::string& what,
+                        const std::string& expression) {
+    try {
+        return py::module_::import("gantry").attr("_call_factory")(module, expression);
+    } catch (const py::error_already_set& e) {
+        const std::string traceback = format_exception(e);
+        throw app_load_error(fmt::format("{}:{}: the app factory failed: {}\n{}", what, expression,
+                                         traceback.substr(traceback.rfind('\n') + 1), traceback));
+    }
+}
+
 }  // namespace
 
 py::object load_app(const app_spec& spec) {
@@ -45,11 +57,16 @@ py::object load_app(const app_spec& spec) {
                                          spec.wsgi_file.empty() ? "--module" : "--wsgi-file", what,
                                          cause, traceback));
     }
-    if (!py::hasattr(module, spec.callable.c_str())) {
-        throw app_load_error("cannot load the application: " + what + " has no callable '" +
-                             spec.callable + "'");
+    const auto paren = spec.callable.find('(');
+    const std::string name = spec.callable.substr(0, paren);
+    if (!py::hasattr(module, name.c_str())) {
+        throw app_load_error("cannot load the application: " + what + " has no callable '" + name +
+                             "'");
     }
-    py::object app = module.attr(spec.callable.c_str());
+    py::object app = module.attr(name.c_str());
+    if (paren != std::string::npos) {
+        app = call_factory(module, what, spec.callable);
+    }
     if (!PyCallable_Check(app.ptr())) {
         throw app_load_error("cannot load the application: " + what + ":" + spec.callable +
                              " is not callable");

@@ -6,6 +6,7 @@
 #include "embed/input_stream.hpp"
 #include "embed/python_error.hpp"
 #include "embed/start_response.hpp"
+#include "embed/venv.hpp"
 
 namespace py = pybind11;
 
@@ -27,7 +28,7 @@ struct interpreter::impl {
 
 namespace {
 
-PyConfig make_config() {
+PyConfig make_config(const interpreter_config& settings) {
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     // Signals belong to the master's loop; Python's handlers would swallow SIGINT.
@@ -37,13 +38,24 @@ PyConfig make_config() {
     config.buffered_stdio = 0;
     // sys.executable and sys.prefix as for the interpreter we were built against.
     PyConfig_SetBytesString(&config, &config.program_name, GANTRY_PYTHON_EXECUTABLE);
+    if (!settings.virtualenv.empty()) {
+        // PEP 405 as getpath implements it: an executable with pyvenv.cfg one level above its
+        // folder makes sys.prefix the venv, the `home` there the base installation, and then
+        // site.py adds the venv's site-packages (and the system's only when pyvenv.cfg says
+        // include-system-site-packages). `home` (Py_SetPythonHome, uWSGI's way) would turn
+        // that detection off, so it stays unset.
+        PyConfig_SetBytesString(&config, &config.executable,
+                                venv_python(settings.virtualenv).c_str());
+    }
+    // PYTHONOPTIMIZE in the environment may still raise it, as for `python`.
+    config.optimization_level = settings.optimization_level;
     return config;
 }
 
 }  // namespace
 
 interpreter::interpreter(const interpreter_config& config) : impl_(std::make_unique<impl>()) {
-    PyConfig py_config = make_config();
+    PyConfig py_config = make_config(config);
     impl_->python = std::make_unique<py::scoped_interpreter>(&py_config, 0, nullptr, false);
     try {
         py::list sys_path = py::module_::import("sys").attr("path");

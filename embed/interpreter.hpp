@@ -12,6 +12,11 @@ namespace gantry::embed {
 struct interpreter_config {
     // Prepended to sys.path, in order (--pythonpath entries, then the working directory).
     std::vector<std::string> python_path;
+    // A checked PEP 405 venv folder (see venv.hpp), or "": Python starts as its bin/python
+    // would, with sys.prefix the venv and its site-packages on sys.path.
+    std::string virtualenv;
+    // PyConfig.optimization_level: 1 as `python -O` (asserts off), 2 as `-OO` (docstrings too).
+    int optimization_level = 0;
 };
 
 class interpreter {

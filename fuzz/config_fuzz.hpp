@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/options/options.hpp"
 #include "server/util/config_error.hpp"
@@ -18,13 +19,14 @@ namespace gantry::fuzz {
 // The file's name in error messages and the folder relative paths resolve from; never read.
 inline const std::string config_path = "/nonexistent/fuzz/gantry.conf";
 
-template <typename Loader>
-int load_and_store(const std::uint8_t* data, std::size_t size, Loader load) {
+inline int load_and_store(const std::uint8_t* data, std::size_t size, server::config_kind kind) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     try {
-        const std::vector<server::assignment> assignments = load(text, config_path);
+        const std::vector<server::assignment> assignments =
+            server::load_config_text(text, config_path, kind);
         server::options o;
-        server::store_all(o, assignments);
+        server::config_problems problems;
+        server::store_all(o, assignments, problems);
         (void)server::config_yaml(o);  // --print-config of whatever was accepted
     } catch (const server::config_error&) {
     }

@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "fuzz/config_fuzz.hpp"
-#include "server/options/yaml_loader.hpp"
+#include "server/options/load_options.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    return gantry::fuzz::load_and_store(data, size, gantry::server::load_yaml_text);
+    return gantry::fuzz::load_and_store(data, size, gantry::server::config_kind::yaml);
 }

@@ -14,10 +14,15 @@
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/proc_title.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/run.hpp"
 #include "server/util/config_error.hpp"
 
 int main(int argc, char** argv) {
+    // Before anything reads the environment: titles are later written over argv and environ.
+    // argv is read below (options, the copy a reload re-executes) before any title is set.
+    gantry::server::adopt_title_area(argc, argv);
     // Python is embedded without its signal handlers, so nothing else ignores SIGPIPE:
     // a write to a vanished client must be an error code, not a dead worker.
     signal(SIGPIPE, SIG_IGN);
@@ -25,6 +30,11 @@ int main(int argc, char** argv) {
     // Not an option: what docs/options.md is generated from (a test compares the two).
     if (argc == 2 && std::string_view(argv[1]) == "--options-markdown") {
         fmt::print("{}", server::options_markdown());
+        return 0;
+    }
+    if (argc == 2 &&
+        std::string_view(argv[1]) == "--uwsgi-markdown") {  // docs/coming-from-uwsgi.md
+        fmt::print("{}", server::uwsgi_guide_markdown());
         return 0;
     }
     try {
@@ -42,6 +52,16 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (o.check_config) {
+            for (const std::string& n : o.config_notices) {
+                fmt::print(stderr, "gantry: note: {}\n", n);
+            }
+            for (const std::string& w : o.config_warnings) {
+                fmt::print(stderr, "gantry: warning: {}\n", w);
+            }
+            const auto venv = server::virtualenv_dir(o.virtualenv, o.chdir);
+            if (const std::string note = server::check_virtualenv(venv); !note.empty()) {
+                fmt::print(stderr, "gantry: warning: {}\n", note);
+            }
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
@@ -55,6 +75,12 @@ int main(int argc, char** argv) {
                                        .x_forwarded_for = o.log_x_forwarded_for,
                                        .format = o.log_format,
                                        .ftime_format = o.log_format_strftime ? o.log_date : ""});
+        for (const std::string& n : o.config_notices) {
+            server::log::info("{}", n);
+        }
+        for (const std::string& w : o.config_warnings) {
+            server::log::warning("{}", w);
+        }
         return server::run(o, std::vector<std::string>(argv, argv + argc));
     } catch (const server::config_error& e) {
         fmt::print(stderr, "gantry: {}\n", e.what());

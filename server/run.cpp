@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -22,9 +23,12 @@
 #include "server/net/listener.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
+#include "server/process/fd_limit.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
+#include "server/process/proc_title.hpp"
 #include "server/process/user_ids.hpp"
+#include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
 #include "server/worker/worker.hpp"
 
@@ -120,6 +124,8 @@ embed::interpreter_config python_config(const options& o) {
     }
     // Like `python -m`: modules next to where the app runs are importable.
     c.python_path.push_back(std::filesystem::current_path().string());
+    c.virtualenv = virtualenv_dir(o.virtualenv, o.chdir).string();
+    c.optimization_level = o.optimize;
     return c;
 }
 
@@ -158,8 +164,25 @@ std::vector<int> listen_fds(const std::vector<listener>& listeners) {
     return fds;
 }
 
+title_options title_options_of(const options& o) {
+    return {.auto_titles = o.auto_procname,
+            .prefix = o.procname_prefix,
+            .append = o.procname_append,
+            .every = o.procname,
+            .master = o.procname_master};
+}
+
+// A Python cron call runs in a task process of its own (see cron_runner.hpp), titled first.
+std::function<std::string()> titled(std::string title, std::function<std::string()> call) {
+    return [title = std::move(title), call = std::move(call)] {
+        set_process_title(title);
+        return call();
+    };
+}
+
 // --cron entries, then the functions the app registered with @gantry.cron / @timer.
 std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
+    const std::string title = child_title(title_options_of(o), "gantry cron");
     std::vector<cron_job_spec> jobs;
     for (const options::cron_entry& e : o.crons) {
         cron_job_spec job{.name = e.command.empty() ? e.call : e.command,
@@ -168,7 +191,7 @@ std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
                           .python = {},
                           .timeout = e.timeout};
         if (!e.call.empty()) {
-            job.python = [spec = e.call] { return embed::run_callable(spec); };
+            job.python = titled(title, [spec = e.call] { return embed::run_callable(spec); });
         }
         jobs.push_back(std::move(job));
     }
@@ -178,7 +201,8 @@ std::vector<cron_job_spec> cron_jobs(const options& o, bool app_imported) {
                 {.name = t.name,
                  .schedule = t.schedule,
                  .command = {},
-                 .python = [index = t.index] { return embed::run_registered_task(index); },
+                 .python =
+                     titled(title, [index = t.index] { return embed::run_registered_task(index); }),
                  .timeout = 0});
         }
     }
@@ -274,6 +298,7 @@ struct worker_parts {
 // the worker could serve (see master/exit_policy.hpp).
 int worker_main(const worker_parts& parts, const worker_process& p) {
     const options& o = parts.o;
+    set_process_title(child_title(title_options_of(o), fmt::format("gantry worker {}", p.id)));
     if (!parts.app) {  // --lazy-apps; this is the child's copy of the pointer
         try {
             parts.app = import_app(o);
@@ -365,8 +390,15 @@ int run(const options& o, const std::vector<std::string>& argv) {
     std::optional<handover> inherited = take_handover();
     const handover* from = inherited ? &*inherited : nullptr;
     check_addresses(o);
+    const std::filesystem::path venv = virtualenv_dir(o.virtualenv, o.chdir);
+    if (const std::string note = check_virtualenv(venv); !note.empty()) {
+        log::warning("{}", note);
+    }
     if (o.umask >= 0) {
         umask(static_cast<mode_t>(o.umask));
+    }
+    if (o.max_fd > 0) {
+        set_open_file_limit(o.max_fd);
     }
     // A reload re-executes this master after the privilege drop: it keeps what it inherits
     // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of
@@ -382,6 +414,11 @@ int run(const options& o, const std::vector<std::string>& argv) {
     drop_privileges(o.uid, o.gid);
     if (from == nullptr) {
         pid.warn_if_left_behind();
+    }
+    if (!venv.empty()) {
+        activate_virtualenv(venv);  // before --env, so that an explicit PATH=... still wins
+        log::info("virtualenv {}: Python runs as its bin/python, its bin/ is first on PATH",
+                  venv.string());
     }
     apply_env(o);
 
@@ -404,6 +441,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);
     }
+    // Started up (again, after a reload's re-exec): the master's title, if titles are on.
+    set_process_title(master_title(title_options_of(o)));
     return m.run();
 }
 

@@ -25,8 +25,8 @@ hits=$(grep -rlE '#include *"server/worker/' --include='*.cpp' --include='*.hpp'
 hits=$(grep -rlE '\bfork\(\)' --include='*.cpp' server embed protocol | grep -v 'server/process/fork_process.cpp')
 [ -n "$hits" ] && fail "fork() outside server/process/fork_process.cpp: $hits"
 
-hits=$(grep -rlE '#include *<yaml-cpp' --include='*.cpp' --include='*.hpp' . | grep -v 'server/options/yaml_loader.cpp' | grep -v '^./build')
-[ -n "$hits" ] && fail "yaml-cpp outside the YAML loader: $hits"
+hits=$(grep -rlE '#include *<yaml-cpp' --include='*.cpp' --include='*.hpp' . | grep -v 'server/options/yaml_reader.cpp' | grep -v '^./build')
+[ -n "$hits" ] && fail "yaml-cpp outside the YAML reader: $hits"
 
 # Boost.Process forks and reaps on its own, outside the fork bracket: one file may use it.
 hits=$(grep -rlE '#include *<boost/process' --include='*.cpp' --include='*.hpp' \

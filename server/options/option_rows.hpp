@@ -13,13 +13,14 @@ std::vector<option_def> make_option_rows();
 
 namespace rows {
 
-std::vector<option_def> app_rows();     // the WSGI app: what to import and how
-std::vector<option_def> net_rows();     // listeners and connections
-std::vector<option_def> pool_rows();    // workers: how many, recycling, cheap mode
-std::vector<option_def> cron_rows();    // scheduled commands and calls
-std::vector<option_def> ops_rows();     // pidfile, user, logging
-std::vector<option_def> meta_rows();    // the configuration itself: files, --help
-std::vector<option_def> compat_rows();  // uWSGI options accepted and ignored
+std::vector<option_def> app_rows();       // the WSGI app: what to import and how
+std::vector<option_def> net_rows();       // listeners and connections
+std::vector<option_def> pool_rows();      // workers: how many, recycling, cheap mode
+std::vector<option_def> cron_rows();      // scheduled commands and calls
+std::vector<option_def> procname_rows();  // process titles in ps
+std::vector<option_def> ops_rows();       // pidfile, user, logging
+std::vector<option_def> meta_rows();      // the configuration itself: files, --help
+std::vector<option_def> compat_rows();    // uWSGI options accepted and ignored
 
 }  // namespace rows
 

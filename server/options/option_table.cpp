@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
 
 #include "server/options/option_rows.hpp"
 #include "server/util/config_error.hpp"
@@ -14,17 +13,6 @@ namespace {
 const std::vector<option_def>& all_rows() {
     static const std::vector<option_def> table = make_option_rows();
     return table;
-}
-
-std::vector<std::string_view> names_of(const option_def& d) {
-    std::vector<std::string_view> names{d.name};
-    std::string_view rest = d.aliases;
-    while (!rest.empty()) {
-        const auto space = rest.find(' ');
-        names.push_back(rest.substr(0, space));
-        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    }
-    return names;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -75,7 +63,7 @@ std::string_view placeholder(value_type t) {
 
 std::string dashed_names(const option_def& d) {
     std::string flags;
-    for (std::string_view n : names_of(d)) {
+    for (std::string_view n : option_names(d)) {
         flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
     }
     return flags;
@@ -83,13 +71,24 @@ std::string dashed_names(const option_def& d) {
 
 }  // namespace
 
+std::vector<std::string_view> option_names(const option_def& d) {
+    std::vector<std::string_view> names{d.name};
+    std::string_view rest = d.aliases;
+    while (!rest.empty()) {
+        const auto space = rest.find(' ');
+        names.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    return names;
+}
+
 std::span<const option_def> option_table() {
     return all_rows();
 }
 
 const option_def* find_option(std::string_view name) {
     for (const option_def& d : all_rows()) {
-        for (std::string_view n : names_of(d)) {
+        for (std::string_view n : option_names(d)) {
             if (n == name) {
                 return &d;
             }
@@ -102,38 +101,18 @@ std::string suggest_option(std::string_view name) {
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
     for (const option_def& d : all_rows()) {
-        const std::size_t distance = edit_distance(name, d.name);
-        if (distance < best_distance) {
-            best_distance = distance;
-            best = d.name;
+        for (std::string_view n : option_names(d)) {
+            const std::size_t distance = n.size() == 1 ? best_distance : edit_distance(name, n);
+            // On a tie, a name with the same first letter ("guid": gid rather than uid).
+            const bool same_start = !name.empty() && n.front() == name.front();
+            if (distance < best_distance || (distance == best_distance && same_start &&
+                                             !best.empty() && best.front() != name.front())) {
+                best_distance = distance;
+                best = n;
+            }
         }
     }
     return best;
-}
-
-std::string_view unsupported_uwsgi_option(std::string_view name) {
-    static const std::map<std::string_view, std::string_view> instead = {
-        {"http", "put nginx in front, or use http-socket"},
-        {"https", "terminate TLS in nginx"},
-        {"http-to", "put nginx in front"},
-        {"fastcgi-socket", "use socket (the uwsgi protocol) behind nginx"},
-        {"static-map", "let nginx serve static files"},
-        {"check-static", "let nginx serve static files"},
-        {"offload-threads", "let nginx serve static files and large responses"},
-        {"spooler", "use a task queue (Celery, RQ) or a cron entry with call:"},
-        {"mule", "use cron/timer entries or a separate process"},
-        {"emperor", "run one gantry per app under systemd"},
-        {"cache2", "use Redis or memcached"},
-        {"route", "route in nginx"},
-        {"logger", "use logto, or let systemd/journald collect stderr"},
-        {"req-logger", "use logto, or let systemd/journald collect stderr"},
-        {"daemonize", "run gantry under systemd (or another supervisor) in the foreground"},
-        {"home", "not supported yet: run gantry with the virtualenv's python on PYTHONPATH"},
-        {"virtualenv", "not supported yet: run gantry with the virtualenv's python on PYTHONPATH"},
-        {"stats", "not supported yet"},
-    };
-    const auto it = instead.find(name);
-    return it == instead.end() ? std::string_view() : it->second;
 }
 
 std::string usage_text() {
@@ -167,7 +146,7 @@ std::string options_markdown() {
                 continue;
             }
             std::string aliases;
-            for (std::string_view n : names_of(d)) {
+            for (std::string_view n : option_names(d)) {
                 if (n != d.name) {
                     aliases += fmt::format("{}`{}{}`", aliases.empty() ? "" : " ",
                                            n.size() == 1 ? "-" : "--", n);
@@ -199,7 +178,7 @@ std::string config_yaml(const options& o) {
     return yaml;
 }
 
-void store_all(options& o, std::span<const assignment> assignments) {
+void store_all(options& o, std::span<const assignment> assignments, config_problems& problems) {
     for (const assignment& a : assignments) {
         try {
             if (!a.fields.empty()) {
@@ -208,10 +187,9 @@ void store_all(options& o, std::span<const assignment> assignments) {
                 a.def->store(o, a.value);
             }
         } catch (const std::invalid_argument& e) {
-            if (!a.fields.empty()) {
-                throw config_error(fmt::format("{}: {}", a.origin, e.what()));
-            }
-            throw config_error(fmt::format("{}: {}, got '{}'", a.origin, e.what(), a.value));
+            problems.add(a.fields.empty()
+                             ? fmt::format("{}: {}, got '{}'", a.origin, e.what(), a.value)
+                             : fmt::format("{}: {}", a.origin, e.what()));
         }
     }
 }

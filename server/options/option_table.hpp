@@ -10,21 +10,21 @@
 #include <utility>
 #include <vector>
 
+#include "server/options/config_entry.hpp"
+#include "server/options/config_problems.hpp"
 #include "server/options/options.hpp"
+#include "server/options/uwsgi_refusals.hpp"
 
 namespace gantry::server {
 
 enum class value_type {
     flag,  // no value on the command line; true/false in a file
     text,
-    path,      // relative paths in a config file resolve against the file's folder
+    path,      // relative: see from_start_dir, and config_entry.hpp for config files
     number,    // a whole number
     size,      // bytes: 65535, 64k, 10m
     duration,  // seconds: 30, 30s, 5m, 1h
 };
-
-// The keys and scalar values of one YAML mapping item, in file order.
-using field_list = std::vector<std::pair<std::string, std::string>>;
 
 struct option_def {
     std::string_view name;     // long name, as in --name and as a YAML or INI key
@@ -40,9 +40,20 @@ struct option_def {
     std::function<std::vector<std::string>(const options&)> show;
     // For options whose YAML items may be mappings (cron entries): stores one such item.
     std::function<void(options&, const field_list& fields)> store_fields = {};
+    // A relative path is from where gantry started (chdir, pidfile, logto: used before the
+    // chdir), not from the app's directory after --chdir.
+    bool from_start_dir = false;
+    // For docs/coming-from-uwsgi.md: how this uWSGI option maps to gantry, when a row is
+    // there for uWSGI's sake (always-on flags, accepted-with-a-note options).
+    std::string_view uwsgi_note = {};
+    // The long name is gantry's own, not a uWSGI option (its aliases are uWSGI's).
+    bool gantry_only = false;
 };
 
 std::span<const option_def> option_table();
+
+// A row's long name, then its aliases.
+std::vector<std::string_view> option_names(const option_def& d);
 
 // The row called `name` (long name or alias, without dashes), or nullptr.
 const option_def* find_option(std::string_view name);
@@ -50,12 +61,10 @@ const option_def* find_option(std::string_view name);
 // The option name closest to a misspelt one, or "" when nothing is close.
 std::string suggest_option(std::string_view name);
 
-// What to do instead, for a uWSGI option gantry deliberately does not have; "" otherwise.
-std::string_view unsupported_uwsgi_option(std::string_view name);
-
 // --help, grouped by section; docs/options.md; --print-config.
 std::string usage_text();
 std::string options_markdown();
+std::string uwsgi_guide_markdown();
 std::string config_yaml(const options& o);
 
 // One option given a value, by the command line or a file, before it is stored.
@@ -66,7 +75,7 @@ struct assignment {
     field_list fields = {};  // set instead of `value` for a mapping item
 };
 
-// Stores each value; a refused one throws config_error naming its origin.
-void store_all(options& o, std::span<const assignment> assignments);
+// Stores each value; a refused one is a problem naming its origin, and the rest go on.
+void store_all(options& o, std::span<const assignment> assignments, config_problems& problems);
 
 }  // namespace gantry::server

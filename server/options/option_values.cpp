@@ -109,26 +109,4 @@ bool parse_bool(std::string_view v) {
     throw std::invalid_argument("expected true or false");
 }
 
-std::string expand_environment(std::string_view v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size();) {
-        if (v.substr(i, 2) != "$(") {
-            out += v[i++];
-            continue;
-        }
-        const auto close = v.find(')', i);
-        if (close == std::string_view::npos) {
-            throw std::invalid_argument("unclosed \"$(\"");
-        }
-        const std::string name(v.substr(i + 2, close - i - 2));
-        const char* value = std::getenv(name.c_str());
-        if (value == nullptr) {
-            throw std::invalid_argument(fmt::format("environment variable {} is not set", name));
-        }
-        out += value;
-        i = close + 1;
-    }
-    return out;
-}
-
 }  // namespace gantry::server

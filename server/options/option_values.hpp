@@ -19,8 +19,4 @@ int parse_mode(std::string_view v);
 // true/yes/on/1 or false/no/off/0, as uWSGI and YAML write them.
 bool parse_bool(std::string_view v);
 
-// "$(NAME)" replaced by the environment variable NAME, as uWSGI does in its config files.
-// Throws std::invalid_argument for an unset variable or an unclosed "$(".
-std::string expand_environment(std::string_view v);
-
 }  // namespace gantry::server

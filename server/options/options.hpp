@@ -25,11 +25,14 @@ struct options {
         std::string app;  // MODULE[:CALLABLE], or a path ending in .py
     };
     std::vector<mount> mounts;
+    std::string virtualenv;  // a PEP 405 venv folder (uWSGI's home, venv, pyhome)
+    int optimize = 0;        // Python's optimization level, as python -O (1) or -OO (2)
 
     // Sockets and workers
     std::vector<std::string> sockets;
     std::vector<std::string> http_sockets;
-    int http_keepalive_timeout = 5;  // seconds an idle keep-alive connection is kept
+    bool socket_speaks_http = false;  // protocol = http: --socket listeners speak HTTP
+    int http_keepalive_timeout = 5;   // seconds an idle keep-alive connection is kept
     int processes = 1;
     int threads = 1;  // request threads per worker
     std::size_t buffer_size = 65535;
@@ -66,6 +69,13 @@ struct options {
     };
     std::vector<cron_entry> crons;
 
+    // Process titles: what `ps` shows (uWSGI's meaning; any procname-* turns titles on)
+    bool auto_procname = false;   // "gantry master", "gantry worker 3", "gantry cron"
+    std::string procname_prefix;  // before every title
+    std::string procname_append;  // after every title
+    std::string procname;         // every process's title, instead of gantry's own
+    std::string procname_master;  // the master's title
+
     // Operations
     std::string pidfile;
     std::string uid;
@@ -74,6 +84,7 @@ struct options {
     std::string chown_socket;  // "USER[:GROUP]" for unix sockets; "": as bound
     int umask = -1;            // set at start-up; -1: the inherited one
     int listen = 1024;
+    long max_fd = 0;  // RLIMIT_NOFILE set at start-up; 0: inherited
     std::string logto;
     bool log_json = false;
     log::level log_level = log::level::info;  // the lowest level written
@@ -90,8 +101,11 @@ struct options {
     std::string log_backupname;     // the rotated file's name; "": FILE.<unix time>
 
     // Meta
-    std::string yaml;  // the config files that were read, if any
-    std::string ini;
+    std::vector<std::string> config_files;  // --ini/--yaml/--json, in command-line order
+    // What the configuration said that gantry does differently (uWSGI options accepted for
+    // compatibility): logged at start-up, shown by --check-config.
+    std::vector<std::string> config_notices;
+    std::vector<std::string> config_warnings;
     bool check_config = false;
     bool print_config = false;
     bool help = false;

@@ -86,27 +86,44 @@ option_def duration(std::string_view name, std::string_view section, std::string
 
 option_def flag(std::string_view name, std::string_view aliases, std::string_view section,
                 std::string_view doc, bool options::*f) {
-    return {name,
-            aliases,
-            section,
-            value_type::flag,
-            false,
-            "off",
-            doc,
-            [f](options& o, std::string_view) { o.*f = true; },
+    return {name, aliases, section, value_type::flag, false, "off", doc,
+            // The loaders give "true" or "false" (a file may turn a flag off again).
+            [f](options& o, std::string_view v) { o.*f = v != "false"; },
             [f](const options& o) { return o.*f ? shown{"true"} : shown{}; }};
 }
 
-option_def always_on(std::string_view name) {
-    return {name,
-            "",
-            section::compat,
-            value_type::flag,
-            false,
-            "on",
-            "accepted for uWSGI compatibility: gantry always behaves so",
-            [](options&, std::string_view) {},
-            [](const options&) { return shown{}; }};
+option_def always_on(std::string_view name, std::string_view how) {
+    option_def row{name,
+                   "",
+                   section::compat,
+                   value_type::flag,
+                   false,
+                   "on",
+                   how,
+                   [](options&, std::string_view) {},
+                   [](const options&) { return shown{}; }};
+    row.uwsgi_note = "always on";
+    return row;
+}
+
+option_def noted(std::string_view name, value_type type, std::string_view note, bool warning) {
+    option_def row{name,
+                   "",
+                   section::compat,
+                   type,
+                   false,
+                   "",
+                   note,
+                   [name, note, warning, type](options& o, std::string_view v) {
+                       if (type == value_type::flag && v == "false") {
+                           return;
+                       }
+                       (warning ? o.config_warnings : o.config_notices)
+                           .push_back(fmt::format("{}: {}", name, note));
+                   },
+                   [](const options&) { return shown{}; }};
+    row.uwsgi_note = warning ? "accepted, with a warning" : "accepted, with a note";
+    return row;
 }
 
 }  // namespace gantry::server::rows

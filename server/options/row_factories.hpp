@@ -45,8 +45,24 @@ option_def duration(std::string_view name, std::string_view section, std::string
                     std::string_view doc, int options::*f, long long max, long long min = 0);
 option_def flag(std::string_view name, std::string_view aliases, std::string_view section,
                 std::string_view doc, bool options::*f);
-// A uWSGI option whose behaviour gantry always has: accepted, and nothing to do.
-option_def always_on(std::string_view name);
+// A uWSGI option whose behaviour gantry always has: accepted, and nothing to do. `how`
+// says how gantry behaves so (its doc line).
+option_def always_on(std::string_view name, std::string_view how);
+// A uWSGI option accepted for what its file means, though gantry does something else or
+// nothing: `note` (what gantry does instead) is logged at start-up and shown by
+// --check-config, as a warning when the difference matters.
+option_def noted(std::string_view name, value_type type, std::string_view note, bool warning);
+
+// The row with `aliases` (space-separated) given to it.
+inline option_def with_aliases(option_def row, std::string_view aliases) {
+    row.aliases = aliases;
+    return row;
+}
+// The row with relative paths taken from where gantry started, not from --chdir.
+inline option_def from_start_dir(option_def row) {
+    row.from_start_dir = true;
+    return row;
+}
 
 template <typename T>
 option_def number(std::string_view name, std::string_view aliases, std::string_view section,

@@ -1,4 +1,5 @@
 // The application's options: which WSGI app to import, from where, with what around it.
+#include <regex>
 #include <stdexcept>
 
 #include "server/options/option_rows.hpp"
@@ -8,6 +9,21 @@ namespace gantry::server::rows {
 namespace {
 
 // "pkg.mod:callable" sets both; "pkg.mod" leaves the callable to --callable.
+// NAME, or an app factory called as gunicorn calls it: NAME() or NAME('prod', debug=True),
+// arguments literal (strings, numbers, True/False/None), so the app is the same each start.
+void check_callable(const std::string& callable) {
+    static const std::string literal =
+        R"((?:'[^']*'|"[^"]*"|-?[0-9]+(?:\.[0-9]+)?|True|False|None))";
+    static const std::string arg = R"((?:[A-Za-z_]\w*\s*=\s*)?)" + literal;
+    static const std::regex form(R"([A-Za-z_]\w*(?:\(\s*(?:)" + arg + R"((?:\s*,\s*)" + arg +
+                                 R"()*\s*,?\s*)?\))?)");
+    if (!std::regex_match(callable, form)) {
+        throw std::invalid_argument(
+            "expected a callable's NAME, or a factory call NAME() / NAME('literal', key=1) "
+            "(the arguments must be literals)");
+    }
+}
+
 void store_module(options& o, std::string_view value) {
     non_empty(value);
     const auto colon = value.find(':');
@@ -17,6 +33,7 @@ void store_module(options& o, std::string_view value) {
         if (o.module.empty() || o.callable.empty()) {
             throw std::invalid_argument("expected MODULE or MODULE:CALLABLE");
         }
+        check_callable(o.callable);
     }
 }
 
@@ -27,6 +44,7 @@ shown show_module(const options& o) {
 void store_callable(options& o, std::string_view value) {
     non_empty(value);
     o.callable = value;
+    check_callable(o.callable);
 }
 
 // Shown only when --module does not already carry it.
@@ -77,22 +95,30 @@ std::vector<option_def> app_rows() {
     using o = options;
     const auto app = section::app;
     return {
-        {"module", "w", app, value_type::text, false, "",
-         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application)", store_module,
-         show_module},
+        {"module", "w wsgi", app, value_type::text, false, "",
+         "WSGI app to import, as MODULE[:CALLABLE] (callable default: application); "
+         "MODULE:create_app() calls an app factory",
+         store_module, show_module},
         text("wsgi-file", "file", app, "load the WSGI app from a Python file", &o::wsgi_file,
              value_type::path),
         {"callable", "", app, value_type::text, false, "application", "name of the WSGI callable",
          store_callable, show_callable},
-        text("chdir", "", app, "change to this directory before loading the app", &o::chdir,
-             value_type::path),
-        list("pythonpath", "pp", app, "add a directory to sys.path", &o::pythonpath,
+        from_start_dir(text("chdir", "", app, "change to this directory before loading the app",
+                            &o::chdir, value_type::path)),
+        list("pythonpath", "pp python-path", app, "add a directory to sys.path", &o::pythonpath,
              value_type::path),
         {"env", "", app, value_type::text, true, "", "set an environment variable: NAME=VALUE",
          store_env, show_envs},
         {"mount", "", app, value_type::text, true, "",
          "another app under a URL prefix: /PREFIX=MODULE[:CALLABLE] or /PREFIX=app.py", store_mount,
          show_mounts},
+        text("virtualenv", "H home venv pyhome", app,
+             "the app's PEP 405 virtualenv (python3 -m venv DIR): Python runs as DIR/bin/python "
+             "would, and DIR/bin comes first on PATH",
+             &o::virtualenv, value_type::path),
+        number("optimize", "O", app, "0",
+               "Python optimization level: 1 as python -O (no asserts), 2 as -OO (no docstrings)",
+               &o::optimize, 0, 2),
         flag("lazy-apps", "", app, "import the app in each worker instead of once in the master",
              &o::lazy_apps),
     };

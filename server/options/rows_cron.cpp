@@ -54,8 +54,9 @@ shown show_crons(const options& o) {
 
 std::vector<option_def> cron_rows() {
     return {
-        {"cron", "", section::pool, value_type::text, true, "",
-         "run a command on a schedule: \"SPEC COMMAND\" (crontab, @every 10s, @daily...)",
+        {"cron", "unique-cron", section::pool, value_type::text, true, "",
+         "run a command on a schedule: \"SPEC COMMAND\" (crontab, @every 10s, @daily, uWSGI's "
+         "\"-1 -1 -1 -1 -1\"...); a run still going when the next is due is skipped",
          store_cron, show_crons, store_cron_fields},
     };
 }

@@ -1,5 +1,5 @@
-// The options about the configuration itself (config files, --help, --print-config), and the
-// uWSGI options gantry accepts and has nothing to do for.
+// The options about the configuration itself: config files, placeholders, --help,
+// --print-config.
 #include <stdexcept>
 
 #include "server/options/option_rows.hpp"
@@ -8,10 +8,19 @@
 namespace gantry::server::rows {
 namespace {
 
-// uWSGI loads its Python support as a plugin; gantry is nothing but that.
-void store_plugin(options&, std::string_view value) {
-    if (value.find("python") == std::string_view::npos) {
-        throw std::invalid_argument("gantry only runs Python apps");
+option_def config_file_row(std::string_view name, std::string_view aliases, std::string_view doc) {
+    option_def row =
+        list(name, aliases, section::meta, doc, &options::config_files, value_type::path);
+    row.from_start_dir = true;
+    return row;
+}
+
+// NAME=VALUE: a name for %(NAME) that is no option (uWSGI's set-placeholder). The value is
+// taken by the config reader; nothing is stored.
+void store_placeholder(options&, std::string_view value) {
+    const auto eq = value.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+        throw std::invalid_argument("expected NAME=VALUE");
     }
 }
 
@@ -21,11 +30,18 @@ std::vector<option_def> meta_rows() {
     using o = options;
     const auto meta = section::meta;
     std::vector<option_def> rows = {
-        text("yaml", "y", meta, "read options from a YAML file (key: gantry)", &o::yaml,
-             value_type::path),
-        text("ini", "", meta, "read options from a uWSGI INI file ([uwsgi])", &o::ini,
-             value_type::path),
-        flag("check-config", "", meta, "check the configuration and exit (0 when it is good)",
+        config_file_row("yaml", "y yml",
+                        "read options from a YAML file (under gantry: or uwsgi:); FILE:KEY "
+                        "reads another top-level key"),
+        config_file_row("ini", "",
+                        "read options from an INI file ([uwsgi] or [gantry]); FILE:SECTION "
+                        "reads another section"),
+        config_file_row("json", "j js", "read options from a JSON file ({\"uwsgi\": {...}})"),
+        {"set-placeholder", "set-ph", meta, value_type::text, true, "",
+         "NAME=VALUE: a value for %(NAME) in config files", store_placeholder,
+         [](const o&) { return shown{}; }},
+        flag("check-config", "", meta,
+             "check the configuration, list every problem, and exit (0 when it is good)",
              &o::check_config),
         flag("print-config", "", meta, "print the effective configuration as YAML and exit",
              &o::print_config),
@@ -35,20 +51,6 @@ std::vector<option_def> meta_rows() {
     // What the configuration is, not what it asks for: never printed back.
     for (option_def& d : rows) {
         d.show = [](const o&) { return shown{}; };
-    }
-    return rows;
-}
-
-std::vector<option_def> compat_rows() {
-    std::vector<option_def> rows;
-    for (const char* name : {"plugin", "plugins"}) {
-        rows.push_back({name, "", section::compat, value_type::text, true, "",
-                        "accepted for uWSGI compatibility when it names python", store_plugin,
-                        [](const options&) { return shown{}; }});
-    }
-    for (const char* name : {"master", "enable-threads", "vacuum", "die-on-term", "need-app",
-                             "thunder-lock", "single-interpreter", "strict"}) {
-        rows.push_back(always_on(name));
     }
     return rows;
 }

@@ -1,5 +1,6 @@
 // The listeners' options: where gantry listens, and how long and how much a connection may
 // take.
+#include <algorithm>
 #include <stdexcept>
 
 #include "server/options/option_rows.hpp"
@@ -38,6 +39,52 @@ option_def chown_row() {
     return row;
 }
 
+// uWSGI's `http` starts a router process; gantry's workers speak HTTP themselves.
+option_def http_row() {
+    option_def row = list("http", "", section::net,
+                          "uWSGI's HTTP router address: served by gantry's own HTTP socket",
+                          &options::http_sockets);
+    row.store = [](options& o, std::string_view v) {
+        non_empty(v);
+        o.http_sockets.emplace_back(v);
+        o.config_notices.push_back(fmt::format(
+            "http {}: served by gantry's own HTTP socket in each worker (no router process)", v));
+    };
+    row.show = [](const options&) { return shown{}; };  // shown as http-socket
+    row.uwsgi_note = "an --http-socket";
+    return row;
+}
+
+// uWSGI's HTTP router's I/O timeout: gantry's per-read/write stall limit.
+option_def http_timeout_row() {
+    option_def row = duration("http-timeout", section::net, "4s",
+                              "uWSGI's HTTP router timeout: sets --socket-timeout",
+                              &options::socket_timeout, 86400, 1);
+    row.show = [](const options&) { return shown{}; };  // shown as socket-timeout
+    row.uwsgi_note = "sets --socket-timeout";
+    return row;
+}
+
+void store_protocol(options& o, std::string_view v) {
+    if (v != "uwsgi" && v != "http") {
+        throw std::invalid_argument(
+            "expected uwsgi or http (for fastcgi or scgi, speak uwsgi from nginx: uwsgi_pass)");
+    }
+    o.socket_speaks_http = v == "http";
+}
+
+// Above 65535 cannot be a uwsgi vars block (its size is 16 bits): uWSGI allowed it for its
+// other protocols; gantry takes the largest that means anything, and says so.
+void store_buffer_size(options& o, std::string_view v) {
+    constexpr std::uint64_t most = 65535;
+    const std::uint64_t n = parse_size(v, std::uint64_t{1} << 30);
+    if (n > most) {
+        o.config_warnings.push_back(fmt::format(
+            "buffer-size {}: above the uwsgi protocol's largest vars block; {} is used", n, most));
+    }
+    o.buffer_size = std::min(n, most);
+}
+
 }  // namespace
 
 std::vector<option_def> net_rows() {
@@ -46,8 +93,8 @@ std::vector<option_def> net_rows() {
     return {
         list("socket", "s uwsgi-socket", net,
              "uwsgi-protocol listener: HOST:PORT, :PORT or /path.sock", &o::sockets),
-        list("http-socket", "", net, "HTTP/1.1 listener for clients and load balancers: HOST:PORT",
-             &o::http_sockets),
+        list("http-socket", "http11-socket", net,
+             "HTTP/1.1 listener for clients and load balancers: HOST:PORT", &o::http_sockets),
         duration("http-keepalive-timeout", net, "5s",
                  "how long an idle keep-alive connection stays open", &o::http_keepalive_timeout,
                  3600),
@@ -63,8 +110,18 @@ std::vector<option_def> net_rows() {
         chown_row(),
         number("listen", "l", net, "1024", "listen queue size (clamped to net.core.somaxconn)",
                &o::listen, 1, 65535),
-        size("buffer-size", "b", net, "65535", "largest uwsgi vars block accepted", &o::buffer_size,
-             65535),
+        [] {
+            option_def row = size("buffer-size", "b", section::net, "65535",
+                                  "largest uwsgi vars block accepted (at most 65535)",
+                                  &options::buffer_size, 65535);
+            row.store = store_buffer_size;
+            return row;
+        }(),
+        http_row(),
+        http_timeout_row(),
+        {"protocol", "", net, value_type::text, false, "uwsgi",
+         "what --socket listeners speak: uwsgi, or http (they become --http-socket)",
+         store_protocol, [](const o&) { return shown{}; }},
         size("limit-post", "", net, "off", "largest request body accepted; larger ones get 413",
              &o::limit_post, std::uint64_t{1} << 50),
         duration("socket-timeout", net, "4s",

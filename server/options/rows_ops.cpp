@@ -98,14 +98,18 @@ std::vector<option_def> ops_rows() {
     using o = options;
     const auto ops = section::ops;
     return {
-        text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
-             value_type::path),
+        from_start_dir(text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
+                            value_type::path)),
         id_row("uid", "run as this user (name or id) after binding", &o::uid),
         id_row("gid", "run as this group (name or id) after binding", &o::gid),
         {"umask", "", ops, value_type::text, false, "inherited",
          "file mode creation mask set at start-up (octal, e.g. 027)", store_umask, show_umask},
-        text("logto", "", ops, "log (and the app's output) to this file; SIGUSR1 reopens it",
-             &o::logto, value_type::path),
+        from_start_dir(text("logto", "logto2", ops,
+                            "log (and the app's output) to this file; SIGUSR1 reopens it",
+                            &o::logto, value_type::path)),
+        number("max-fd", "", ops, "inherited",
+               "open files allowed per process (RLIMIT_NOFILE), set at start-up", &o::max_fd, 16,
+               1048576),
         {"log-style", "", ops, value_type::text, false, "text",
          "gantry's own log lines: text, or json (one object per line)", store_log_style,
          show_log_style},
@@ -136,9 +140,10 @@ std::vector<option_def> ops_rows() {
              "rotate the logto file once it is bigger than this (the master renames it; every "
              "process reopens it)",
              &o::log_maxsize, std::numeric_limits<std::uint64_t>::max()),
-        text("log-backupname", "", ops,
-             "the name a rotated log file gets (default: the logto path plus .<unix time>)",
-             &o::log_backupname, value_type::path),
+        from_start_dir(text("log-backupname", "", ops,
+                            "the name a rotated log file gets (default: the logto path plus "
+                            ".<unix time>); relative paths as logto's",
+                            &o::log_backupname, value_type::path)),
     };
 }
 

@@ -41,8 +41,10 @@ std::vector<option_def> lifetime_rows() {
                &o::reload_on_rss, 0, no_limit),
         duration("max-worker-lifetime", pool, "off", "recycle a worker after this long",
                  &o::max_worker_lifetime, 31536000),
-        duration("graceful-timeout", pool, "30s", "how long stopping workers may finish requests",
-                 &o::graceful_timeout, 86400),
+        with_aliases(
+            duration("graceful-timeout", pool, "30s",
+                     "how long stopping workers may finish requests", &o::graceful_timeout, 86400),
+            "worker-reload-mercy reload-mercy"),
     };
 }
 

@@ -273,12 +273,15 @@ BAD_CONFIGS = {
     "yaml-unknown-key": (
         "bad.yaml", "gantry:\n  module: app\n  socket: %drun.sock\n  proceses: 2\n",
         "gantry: {path}:4:3: unknown option 'proceses' (did you mean 'processes'?)\n"),
-    "ini-unsupported": (
-        "bad.ini", "[uwsgi]\nmodule = app\nsocket = %drun.sock\nhttp = :8080\n"
-                   "static-map = /static=/srv/static\n",
-        "gantry: {path}: uWSGI options gantry does not have:\n"
-        "  http ({path}:4: put nginx in front, or use http-socket)\n"
-        "  static-map ({path}:5: let nginx serve static files)\n"),
+    # Every problem of the file in one run: out of scope, a typo, a bad number.
+    "ini-several-problems": (
+        "bad.ini", "[uwsgi]\nmodule = app\nsocket = %drun.sock\nspooler = %dspool\n"
+                   "vaccum = true\nprocesses = many\n",
+        "gantry: 3 problems in the configuration:\n"
+        "  {path}:4: spooler: a uWSGI option gantry does not have: use cron (a `call:` entry "
+        "runs a Python function) or a task queue such as Celery or RQ\n"
+        "  {path}:5: unknown option 'vaccum' (did you mean 'vacuum'?)\n"
+        "  {path}:6: processes: expected a whole number from 1 to 1024, got 'many'\n"),
     "ini-no-listener": (
         "bad.ini", "[uwsgi]\nmodule = app\nprocesses = 2\n",
         "gantry: no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock) "

@@ -6,6 +6,7 @@
 #include "embed/interpreter.hpp"
 
 int main(int argc, char** argv) {
-    gantry::embed::interpreter python({.python_path = {GANTRY_EMBED_TEST_APPS}});
+    gantry::embed::interpreter python(
+        {.python_path = {GANTRY_EMBED_TEST_APPS}, .virtualenv = {}, .optimization_level = 0});
     return Catch::Session().run(argc, argv);
 }

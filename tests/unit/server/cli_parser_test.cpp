@@ -66,20 +66,52 @@ TEST_CASE("a bad value names the option, what it wants and what it got") {
     CHECK(error_of({"--processes", "abc"}) ==
           "--processes: expected a whole number from 1 to 1024, got 'abc'");
     CHECK(error_of({"-p", "0"}) == "-p: expected a whole number from 1 to 1024, got '0'");
-    CHECK(error_of({"--buffer-size", "70000"}) ==
-          "--buffer-size: expected a size in bytes up to 65535 (e.g. 32768, 32k), got '70000'");
+    CHECK(error_of({"--buffer-size", "2g"}) ==
+          "--buffer-size: expected a size in bytes up to 1073741824 (e.g. 65536, 64k, 10m), got "
+          "'2g'");
     CHECK(error_of({"--module", "app:"}) ==
           "--module: expected MODULE or MODULE:CALLABLE, got 'app:'");
     CHECK(error_of({"--socket"}) == "--socket: expected a value");
     CHECK(error_of({"--help=yes"}) == "--help: takes no value");
-    CHECK(error_of({"stray"}) == "unexpected argument 'stray' (options start with --)");
+    CHECK(error_of({"stray"}) ==
+          "unexpected argument 'stray' (options start with --; config files end in .ini, .yaml "
+          "or .json)");
+}
+
+TEST_CASE("every mistake on a command line is listed in one run") {
+    CHECK(error_of({"--proceses", "2", "--threads", "0", "--vaccum"}) ==
+          "3 problems in the configuration:\n"
+          "  unknown option '--proceses' (did you mean '--processes'?)\n"
+          "  unknown option '--vaccum' (did you mean '--vacuum'?)\n"
+          "  --threads: expected a whole number from 1 to 256, got '0'");
+}
+
+TEST_CASE("a buffer-size above the uwsgi protocol's 65535 is clamped, with a warning") {
+    const auto o = parse({"--module", "app", "--socket", ":1", "--buffer-size", "70000"});
+    CHECK(o.buffer_size == 65535);
+    REQUIRE(o.config_warnings.size() == 1);
+    CHECK(o.config_warnings[0].starts_with("buffer-size 70000: above"));
 }
 
 TEST_CASE("an incomplete configuration says what is missing") {
     CHECK(error_of({"--socket", ":1"}).starts_with("no application"));
     CHECK(error_of({"--module", "app"}).starts_with("no listener"));
-    CHECK(error_of({"--module", "a", "--wsgi-file", "b.py", "-s", ":1"}).find("not both") !=
-          std::string::npos);
+}
+
+TEST_CASE("module and wsgi-file together: the module is served, as in uWSGI, with a warning") {
+    const options o = parse({"--module", "a", "--wsgi-file", "b.py", "-s", ":1"});
+    CHECK(o.module == "a");
+    CHECK(o.wsgi_file.empty());
+    REQUIRE(o.config_warnings.size() == 1);
+    CHECK(o.config_warnings[0].find("the module is served") != std::string::npos);
+}
+
+TEST_CASE("an app factory call takes literal arguments only") {
+    CHECK(parse({"--module", "app:create_app('prod', debug=True)", "-s", ":1"}).callable ==
+          "create_app('prod', debug=True)");
+    CHECK(parse({"--module", "app", "--callable", "make()", "-s", ":1"}).callable == "make()");
+    CHECK(error_of({"--module", "app:create_app(config)", "-s", ":1"})
+              .starts_with("--module: expected a callable's NAME, or a factory call"));
 }
 
 TEST_CASE("--mount takes /PREFIX=APP; a trailing slash is dropped, / is the root") {

@@ -44,7 +44,7 @@ TEST_CASE("a YAML file sets the same options as the flags") {
     // Relative paths mean "next to the file".
     CHECK(o.chdir == data_dir + "/site");
     CHECK(o.pythonpath == std::vector<std::string>{data_dir + "/lib", "/opt/lib"});
-    CHECK(o.yaml == path);
+    CHECK(o.config_files == std::vector<std::string>{path});
 }
 
 TEST_CASE("the command line wins over the file, lists included") {
@@ -64,9 +64,9 @@ TEST_CASE("YAML mistakes name the file, line, column and key") {
     CHECK(error_of("unknown_key.yaml") ==
           ":4:3: unknown option 'proceses' (did you mean 'processes'?)");
     CHECK(error_of("bad_value.yaml") ==
-          ":3:14: processes: expected a whole number from 1 to 1024, got 'many'");
-    CHECK(error_of("list_for_scalar.yaml") == ":3:11: module: expected a single value");
-    CHECK(error_of("no_top_key.yaml") == ": expected a top-level 'gantry:' mapping");
+          ":3:3: processes: expected a whole number from 1 to 1024, got 'many'");
+    CHECK(error_of("list_for_scalar.yaml") == ":3:12: module: expected a single value, not a list");
+    CHECK(error_of("no_top_key.yaml") == ": no top-level 'uwsgi:' (or 'gantry:') mapping");
     CHECK(error_of("syntax_error.yaml") == ":4:1: end of sequence flow not found");
-    CHECK(error_of("missing.yaml") == "--yaml " + data_dir + "/missing.yaml: cannot read the file");
+    CHECK(error_of("missing.yaml") == "--yaml: " + data_dir + "/missing.yaml: no such file");
 }

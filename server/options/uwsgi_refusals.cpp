@@ -1,0 +1,120 @@
+#include "server/options/uwsgi_refusals.hpp"
+
+#include <array>
+
+namespace gantry::server {
+namespace {
+
+constexpr std::string_view daemons =
+    "run the command as its own systemd service or container (for periodic jobs, use cron)";
+constexpr std::string_view hooks =
+    "run the command before gantry starts: systemd ExecStartPre= or the container's entrypoint";
+constexpr std::string_view loggers =
+    "use logto (SIGUSR1 or touch-logreopen reopens it), or let systemd-journald or the "
+    "container runtime collect stderr";
+constexpr std::string_view statics =
+    "gantry does not serve static files yet: let nginx serve them (location /static/ { alias "
+    "...; }), or WhiteNoise in the app";
+constexpr std::string_view async_engines =
+    "gantry runs WSGI apps synchronously with --threads per worker; for many idle "
+    "connections run the app under an ASGI server";
+constexpr std::string_view routing =
+    "route, rewrite and add headers in nginx (location, rewrite, return, add_header)";
+constexpr std::string_view queues =
+    "use cron (a `call:` entry runs a Python function) or a task queue such as Celery or RQ";
+constexpr std::string_view tls = "terminate TLS in nginx (or the load balancer) in front of gantry";
+
+constexpr std::array refusals = {
+    uwsgi_refusal{"attach-daemon", true, daemons},
+    uwsgi_refusal{"smart-attach-daemon", true, daemons},
+    uwsgi_refusal{"attach-control-daemon", false, daemons},
+    uwsgi_refusal{"legion", true, "cluster with your orchestrator (systemd, Kubernetes)"},
+    uwsgi_refusal{"mule", true, queues},
+    uwsgi_refusal{"farm", false, queues},
+    uwsgi_refusal{"spooler", true, queues},
+    uwsgi_refusal{"gevent", true, async_engines},
+    uwsgi_refusal{"async", true, async_engines},
+    uwsgi_refusal{"ugreen", false, async_engines},
+    uwsgi_refusal{"greenlet", false, async_engines},
+    uwsgi_refusal{"asyncio", false, async_engines},
+    uwsgi_refusal{"tornado", false, async_engines},
+    uwsgi_refusal{"logger", true, loggers},
+    uwsgi_refusal{"req-logger", true, loggers},
+    uwsgi_refusal{"log-route", false, loggers},
+    uwsgi_refusal{"log-req-route", false, loggers},
+    uwsgi_refusal{"log-encoder", false, loggers},
+    uwsgi_refusal{"log-req-encoder", false, loggers},
+    uwsgi_refusal{"emperor", true,
+                  "run one gantry per app under systemd (a template unit) or one "
+                  "container per app"},
+    uwsgi_refusal{"vassal", true, "run one gantry per app under systemd or one container per app"},
+    uwsgi_refusal{"https", true, tls},
+    uwsgi_refusal{"http-to", true, "put nginx in front of gantry to proxy to other backends"},
+    uwsgi_refusal{"http-modifier", true, "route in nginx"},
+    uwsgi_refusal{"fastcgi-socket", false, "use socket (the uwsgi protocol) or http-socket"},
+    uwsgi_refusal{"scgi-socket", false, "use socket (the uwsgi protocol) or http-socket"},
+    uwsgi_refusal{"route", true, routing},
+    uwsgi_refusal{"response-route", true, routing},
+    uwsgi_refusal{"final-route", true, routing},
+    uwsgi_refusal{"error-route", true, routing},
+    uwsgi_refusal{"add-header", false, routing},
+    uwsgi_refusal{"static-", true, statics},
+    uwsgi_refusal{"check-static", true, statics},
+    uwsgi_refusal{"file-serve-mode", false, statics},
+    uwsgi_refusal{"cache", true, "use Redis or memcached (Django's and Flask's cache backends)"},
+    uwsgi_refusal{"daemonize", true, "run gantry in the foreground under systemd or a container"},
+    uwsgi_refusal{"stats", true, "not in gantry yet (coming: stats and Prometheus metrics)"},
+    uwsgi_refusal{"master-fifo", false, "not in gantry yet; signals do the same (README: Signals)"},
+    uwsgi_refusal{"carbon", true, "not in gantry yet (coming: Prometheus metrics)"},
+    uwsgi_refusal{"alarm", true, "alert from your monitoring (Prometheus, journald) instead"},
+    uwsgi_refusal{"subscribe", true, "register the backend in nginx or your load balancer"},
+    uwsgi_refusal{"cron2", false, "use cron (crontab syntax or uWSGI's numeric form)"},
+    uwsgi_refusal{"exec-asap", false, hooks},
+    uwsgi_refusal{"exec-pre-jail", false, hooks},
+    uwsgi_refusal{"exec-post-jail", false, hooks},
+    uwsgi_refusal{"exec-in-jail", false, hooks},
+    uwsgi_refusal{"exec-as-root", false, hooks},
+    uwsgi_refusal{"exec-as-user", false, hooks},
+    uwsgi_refusal{"exec-as-user-atexit", false, hooks},
+    uwsgi_refusal{"exec-pre-app", false, hooks},
+    uwsgi_refusal{"exec-post-app", false, hooks},
+    uwsgi_refusal{"hook-asap", false, hooks},
+    uwsgi_refusal{"hook-pre-jail", false, hooks},
+    uwsgi_refusal{"hook-post-jail", false, hooks},
+    uwsgi_refusal{"hook-in-jail", false, hooks},
+    uwsgi_refusal{"hook-as-root", false, hooks},
+    uwsgi_refusal{"hook-as-user", false, hooks},
+    uwsgi_refusal{"hook-as-user-atexit", false, hooks},
+    uwsgi_refusal{"hook-pre-app", false, hooks},
+    uwsgi_refusal{"hook-post-app", false, hooks},
+    uwsgi_refusal{"hook-post-fork", false, hooks},
+    uwsgi_refusal{"hook-accepting", true, hooks},
+    uwsgi_refusal{"jail", true,
+                  "confine gantry with systemd (ProtectSystem=, PrivateTmp=) or a "
+                  "container"},
+    uwsgi_refusal{"namespace", true, "confine gantry with systemd or a container"},
+    uwsgi_refusal{"unshare", false, "confine gantry with systemd or a container"},
+    uwsgi_refusal{"cgroup", true, "set limits in the systemd unit (MemoryMax=, CPUQuota=)"},
+    uwsgi_refusal{"fork-server", false, "not needed: gantry forks workers from its master"},
+    uwsgi_refusal{"zerg", true,
+                  "run more workers (--processes), or more gantry instances behind "
+                  "nginx"},
+    uwsgi_refusal{"websockets", true, "serve websockets from an ASGI server beside gantry"},
+};
+
+}  // namespace
+
+std::span<const uwsgi_refusal> uwsgi_refusals() {
+    return refusals;
+}
+
+std::string_view unsupported_uwsgi_option(std::string_view name) {
+    for (const uwsgi_refusal& r : refusals) {
+        if (r.family ? name.starts_with(r.name) : name == r.name) {
+            return r.advice;
+        }
+    }
+    return {};
+}
+
+}  // namespace gantry::server
