@@ -1,5 +1,7 @@
 #include "server/options/load_options.hpp"
 
+#include <glob.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -78,6 +80,22 @@ void absolute_paths(std::vector<assignment>& all) {
     }
 }
 
+// uWSGI's pythonpath takes a glob ("/srv/eggs/*.egg"): each match, in order; a pattern
+// that matches nothing stays as written.
+void expand_globs(std::vector<std::string>& paths) {
+    std::vector<std::string> out;
+    for (const std::string& p : paths) {
+        glob_t g{};
+        if (p.find_first_of("*?[") != std::string::npos && glob(p.c_str(), 0, nullptr, &g) == 0) {
+            out.insert(out.end(), g.gl_pathv, g.gl_pathv + g.gl_pathc);
+        } else {
+            out.push_back(p);
+        }
+        globfree(&g);
+    }
+    paths = std::move(out);
+}
+
 // What the options mean together, once all are stored.
 void settle(options& o) {
     if (!o.module.empty() && !o.wsgi_file.empty()) {  // uWSGI loads the module, skips the file
@@ -92,6 +110,7 @@ void settle(options& o) {
         o.sockets.clear();
         o.socket_speaks_http = false;
     }
+    expand_globs(o.pythonpath);
     const fs::path app_dir = o.chdir.empty() ? fs::current_path() : fs::path(o.chdir);
     for (options::mount& m : o.mounts) {
         if (m.app.ends_with(".py") && m.app.front() != '/') {

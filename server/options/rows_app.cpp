@@ -119,8 +119,8 @@ std::vector<option_def> app_rows() {
         number("optimize", "O", app, "0",
                "Python optimization level: 1 as python -O (no asserts), 2 as -OO (no docstrings)",
                &o::optimize, 0, 2),
-        flag("lazy-apps", "", app, "import the app in each worker instead of once in the master",
-             &o::lazy_apps),
+        flag("lazy-apps", "lazy", app,
+             "import the app in each worker instead of once in the master", &o::lazy_apps),
     };
 }
 

@@ -52,7 +52,6 @@ constexpr always always_on_options[] = {
     {"http-keepalive",
      "the HTTP socket always keeps HTTP/1.1 connections alive "
      "(--http-keepalive-timeout)"},
-    {"so-keepalive", "gantry sets SO_KEEPALIVE on its connections"},
 };
 
 struct note {
@@ -76,6 +75,47 @@ constexpr note noted_options[] = {
      "not needed: gantry's wsgi.file_wrapper sends real files with sendfile() and iterates "
      "anything else (BytesIO...)",
      false},
+    {"so-keepalive", value_type::flag,
+     "not set: idle client connections end by gantry's own deadlines (--http-keepalive-timeout, "
+     "--socket-timeout)",
+     false},
+    {"thread-stacksize", value_type::text, "not used: threads get Python's default stack size",
+     true},
+    {"threads-stacksize", value_type::text, "not used: threads get Python's default stack size",
+     true},
+    {"wsgi-env-behavior", value_type::text,
+     "not needed: each request gets a fresh environ (uWSGI's \"holy\")", false},
+    {"wsgi-env-behaviour", value_type::text,
+     "not needed: each request gets a fresh environ (uWSGI's \"holy\")", false},
+    {"py-programname", value_type::text,
+     "not used: sys.executable is the virtualenv's or the system's python", true},
+    {"py-program-name", value_type::text,
+     "not used: sys.executable is the virtualenv's or the system's python", true},
+    {"skip-atexit", value_type::flag, "not needed: workers run atexit handlers as they stop",
+     false},
+    {"plugins-dir", value_type::text, "not needed: gantry has Python built in", false},
+    {"plugin-dir", value_type::text, "not needed: gantry has Python built in", false},
+    {"autoload", value_type::flag, "not needed: gantry has Python built in", false},
+    {"chunked-input-timeout", value_type::text,
+     "not used: --body-timeout limits the whole request body, chunked or not", true},
+    {"min-worker-lifetime", value_type::text,
+     "not used: a worker is recycled as soon as its limit says so", true},
+    {"reload-on-as", value_type::text,
+     "not used: gantry watches resident memory (--reload-on-rss), not address space", true},
+    {"evil-reload-on-as", value_type::text,
+     "not used: gantry watches resident memory (--reload-on-rss), not address space", true},
+    {"cpu-affinity", value_type::text, "not used: pin CPUs with systemd (CPUAffinity=) or taskset",
+     true},
+    {"reuse-port", value_type::flag,
+     "not set: gantry's workers share one listening socket; run several instances behind "
+     "nginx instead",
+     true},
+    {"master-as-root", value_type::flag,
+     "not so in gantry: --uid/--gid apply to the master too once the sockets are bound", true},
+    {"catch-exceptions", value_type::flag,
+     "not so in gantry: a traceback goes to the log and the client gets a plain 500; use the "
+     "framework's debug mode in development",
+     true},
     {"cheaper-algo", value_type::text,
      "gantry grows and shrinks the pool by its own rule: all workers busy for "
      "--cheaper-overload seconds adds --cheaper-step workers, idle ones go after as long",
@@ -101,7 +141,7 @@ constexpr std::string_view cheaper_tunables[] = {
 
 std::vector<option_def> compat_rows() {
     std::vector<option_def> rows;
-    for (const char* name : {"plugin", "plugins"}) {
+    for (const char* name : {"plugin", "plugins", "need-plugin", "need-plugins"}) {
         option_def row{name,
                        "",
                        section::compat,

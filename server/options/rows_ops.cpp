@@ -98,8 +98,8 @@ std::vector<option_def> ops_rows() {
     using o = options;
     const auto ops = section::ops;
     return {
-        from_start_dir(text("pidfile", "", ops, "write the master's pid to this file", &o::pidfile,
-                            value_type::path)),
+        from_start_dir(text("pidfile", "safe-pidfile pidfile2 safe-pidfile2", ops,
+                            "write the master's pid to this file", &o::pidfile, value_type::path)),
         id_row("uid", "run as this user (name or id) after binding", &o::uid),
         id_row("gid", "run as this group (name or id) after binding", &o::gid),
         {"umask", "", ops, value_type::text, false, "inherited",

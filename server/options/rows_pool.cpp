@@ -37,8 +37,8 @@ std::vector<option_def> lifetime_rows() {
                &o::max_requests, 0, no_limit),
         number("max-requests-delta", "", pool, "0", "up to this many more, per worker",
                &o::max_requests_delta, 0, no_limit),
-        number("reload-on-rss", "", pool, "off", "recycle a worker using more memory (MB)",
-               &o::reload_on_rss, 0, no_limit),
+        number("reload-on-rss", "evil-reload-on-rss", pool, "off",
+               "recycle a worker using more memory (MB)", &o::reload_on_rss, 0, no_limit),
         duration("max-worker-lifetime", pool, "off", "recycle a worker after this long",
                  &o::max_worker_lifetime, 31536000),
         with_aliases(

@@ -22,6 +22,9 @@ constexpr std::string_view routing =
     "route, rewrite and add headers in nginx (location, rewrite, return, add_header)";
 constexpr std::string_view queues =
     "use cron (a `call:` entry runs a Python function) or a task queue such as Celery or RQ";
+constexpr std::string_view paste =
+    "write a WSGI file that loads it: from paste.deploy import loadapp; application = "
+    "loadapp('config:/path/production.ini'), and give it as wsgi-file";
 constexpr std::string_view tls = "terminate TLS in nginx (or the load balancer) in front of gantry";
 
 constexpr std::array refusals = {
@@ -100,6 +103,36 @@ constexpr std::array refusals = {
                   "run more workers (--processes), or more gantry instances behind "
                   "nginx"},
     uwsgi_refusal{"websockets", true, "serve websockets from an ASGI server beside gantry"},
+    uwsgi_refusal{"http-websockets", false, "serve websockets from an ASGI server beside gantry"},
+    uwsgi_refusal{"enable-proxy-protocol", false,
+                  "let nginx take the PROXY protocol "
+                  "(listen ... proxy_protocol)"},
+    uwsgi_refusal{"http-enable-proxy-protocol", false,
+                  "let nginx take the PROXY protocol "
+                  "(listen ... proxy_protocol)"},
+    uwsgi_refusal{"py-tracebacker", false,
+                  "a harakiri logs the Python stack; for a live one, "
+                  "py-spy dump --pid PID"},
+    uwsgi_refusal{"pyimport", false, "import the module at the top of your WSGI module"},
+    uwsgi_refusal{"py-import", false, "import the module at the top of your WSGI module"},
+    uwsgi_refusal{"python-import", false, "import the module at the top of your WSGI module"},
+    uwsgi_refusal{"pymodule-alias", false, "import the module under its own name in the app"},
+    uwsgi_refusal{"pyargv", false, "set sys.argv at the top of your WSGI module"},
+    uwsgi_refusal{"paste", false, paste},
+    uwsgi_refusal{"ini-paste", false, paste},
+    uwsgi_refusal{"ini-paste-logged", false, paste},
+    uwsgi_refusal{"paste-logger", false, paste},
+    uwsgi_refusal{"eval", false, "put the code in a file and give it as wsgi-file"},
+    uwsgi_refusal{"pyrun", false, "run the script with python itself"},
+    uwsgi_refusal{"pyshell", true, "run python itself (in the virtualenv) for a shell"},
+    uwsgi_refusal{"vhost", true, "one app per gantry; let nginx pick it by server_name"},
+    uwsgi_refusal{"shared-socket", false, "use socket or http-socket"},
+    uwsgi_refusal{"cap", false, "give capabilities in the systemd unit (AmbientCapabilities=)"},
+    uwsgi_refusal{"enable-metrics", false, "not in gantry yet (coming: Prometheus metrics)"},
+    uwsgi_refusal{"metric", true, "not in gantry yet (coming: Prometheus metrics)"},
+    uwsgi_refusal{"die-on-idle", false,
+                  "use --cheap with --idle (no worker while idle), or "
+                  "systemd socket activation"},
 };
 
 }  // namespace

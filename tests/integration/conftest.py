@@ -51,9 +51,10 @@ class GantryFactory:
         self.instances.append(g)
         return g.start(*args, cwd=cwd, **kwargs)
 
-    def run(self, *args, cwd: Path | None = None, timeout: float = 15.0) -> tuple[int, str]:
+    def run(self, *args, cwd: Path | None = None, timeout: float = 15.0,
+            env: dict | None = None) -> tuple[int, str]:
         """Run gantry expecting it to exit on its own; returns (exit code, stdout+stderr)."""
-        return run_to_exit(self._binary(), args, cwd or REPO, self.registry, timeout)
+        return run_to_exit(self._binary(), args, cwd or REPO, self.registry, timeout, env)
 
     def stop_all(self) -> None:
         errors = []

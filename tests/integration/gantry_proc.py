@@ -289,11 +289,12 @@ def open_fds(pid: int) -> dict[int, str] | None:
     return {fd: kind_of(target) for fd, target in fds_with_links(pid).items()}
 
 
-def run_to_exit(binary: Path, args, cwd: Path, registry: ProcessRegistry, timeout: float = 15.0):
+def run_to_exit(binary: Path, args, cwd: Path, registry: ProcessRegistry, timeout: float = 15.0,
+                env: dict | None = None):
     """Run gantry expecting it to exit by itself (start-up errors); returns (code, output)."""
     proc = subprocess.Popen(
         [str(binary), *map(str, args)], cwd=cwd, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     registry.add(proc.pid, "gantry (expected to exit)")
     try:
