@@ -66,6 +66,8 @@ void response_writer::reset(byte_sink* sink, bool head_request, const response_f
     headers_sent_ = false;
     client_gone_ = false;
     bytes_sent_ = 0;
+    head_bytes_ = 0;
+    header_count_ = 0;
 }
 
 void response_writer::start(py::handle status, py::handle headers, py::handle exc_info) {
@@ -264,6 +266,10 @@ void response_writer::send(std::string_view head, std::string_view body, bool la
         } else {
             sink->write(parts, ec);
         }
+    }
+    if (!headers_sent_) {
+        head_bytes_ = head.size();
+        header_count_ = head_.fields();
     }
     headers_sent_ = true;
     check(ec);

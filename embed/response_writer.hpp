@@ -45,6 +45,9 @@ public:
     bool client_gone() const noexcept { return client_gone_; }
     int status() const noexcept { return framer_.status(); }
     std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+    // The head that went out: its bytes and its header fields (for the request log).
+    std::uint64_t head_bytes() const noexcept { return head_bytes_; }
+    int header_count() const noexcept { return header_count_; }
     // The response was delimited and whole, and the client wants more: the connection may
     // stay open.
     bool keep_alive() const noexcept { return framer_.keep_alive(); }
@@ -78,6 +81,8 @@ private:
     bool headers_sent_ = false;  // the head went out: exc_info now re-raises
     bool client_gone_ = false;
     std::uint64_t bytes_sent_ = 0;
+    std::uint64_t head_bytes_ = 0;
+    int header_count_ = 0;
 };
 
 }  // namespace gantry::embed

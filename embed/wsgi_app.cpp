@@ -271,6 +271,8 @@ call_result wsgi_app::handle(const protocol::request_head& head, byte_source& bo
     }
     r.status = writer.status();
     r.bytes_sent = writer.bytes_sent();
+    r.head_bytes = writer.head_bytes();
+    r.header_count = writer.header_count();
     r.keep_alive = r.result == outcome::ok && writer.keep_alive();
     return r;
 }

@@ -48,8 +48,10 @@ enum class outcome {
 struct call_result {
     outcome result = outcome::ok;
     int status = 0;
-    std::uint64_t bytes_sent = 0;
-    std::string message;      // the traceback or cause when result != ok
+    std::uint64_t bytes_sent = 0;  // head and body
+    std::uint64_t head_bytes = 0;  // of which the head (status line and headers)
+    int header_count = 0;          // the headers in that head
+    std::string message;           // the traceback or cause when result != ok
     std::string warning;      // something the app got wrong that was repaired (e.g. Content-Length)
     bool keep_alive = false;  // the response was delimited: the connection may serve another
 };

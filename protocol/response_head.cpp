@@ -83,6 +83,7 @@ bool response_head::valid_value(std::string_view value) noexcept {
 std::error_code response_head::start(std::string_view protocol, std::string_view status) {
     buf_.clear();
     status_code_ = 0;
+    fields_ = 0;
     if (!valid_status(status)) {
         return errc::invalid_status;
     }
@@ -96,6 +97,7 @@ std::error_code response_head::add(std::string_view name, std::string_view value
         return errc::invalid_header;
     }
     buf_.append(name).append(": ").append(value).append("\r\n");
+    ++fields_;
     return {};
 }
 

@@ -15,6 +15,7 @@ public:
     void clear() noexcept {
         buf_.clear();
         status_code_ = 0;
+        fields_ = 0;
     }
 
     // Starts a new head: `protocol` is e.g. "HTTP/1.1", `status` the WSGI status "200 OK".
@@ -27,6 +28,8 @@ public:
 
     // The three digits of the status given to start().
     int status_code() const noexcept { return status_code_; }
+    // The header fields added since start(): uWSGI's request log can name their number.
+    int fields() const noexcept { return fields_; }
 
     static bool valid_status(std::string_view status) noexcept;
     static bool valid_name(std::string_view name) noexcept;
@@ -35,6 +38,7 @@ public:
 private:
     std::string buf_;
     int status_code_ = 0;
+    int fields_ = 0;
 };
 
 }  // namespace gantry::protocol

@@ -10,6 +10,7 @@
 
 #include "embed/app_load_error.hpp"
 #include "server/log/log.hpp"
+#include "server/log/request_log.hpp"
 #include "server/options/load_options.hpp"
 #include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
@@ -64,8 +65,16 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;
         }
-        server::log::configure(
-            {.json = o.log_json, .requests = !o.disable_logging, .lowest = o.log_level});
+        server::log::configure({.json = o.log_json,
+                                .requests = !o.disable_logging,
+                                .lowest = o.log_level,
+                                .date_format = o.log_date});
+        server::configure_request_log({.status_4xx = o.log_4xx,
+                                       .status_5xx = o.log_5xx,
+                                       .slow_ms = o.log_slow,
+                                       .x_forwarded_for = o.log_x_forwarded_for,
+                                       .format = o.log_format,
+                                       .ftime_format = o.log_format_strftime ? o.log_date : ""});
         for (const std::string& n : o.config_notices) {
             server::log::info("{}", n);
         }

@@ -404,7 +404,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
     // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of
     // opening them again, and drop_privileges() finds nothing left to drop.
     if (!o.logto.empty()) {
-        from != nullptr ? keep_log_file(o.logto) : open_log_file(o.logto);
+        const log_rotation rotation{o.log_maxsize, o.log_backupname};
+        from != nullptr ? keep_log_file(o.logto, rotation) : open_log_file(o.logto, rotation);
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);

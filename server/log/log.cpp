@@ -18,12 +18,18 @@ std::string timestamp() {
     clock_gettime(CLOCK_REALTIME, &now);
     tm local{};
     localtime_r(&now.tv_sec, &local);
-    char stamp[32];
+    char stamp[128];
+    if (!current.date_format.empty()) {
+        // --log-date FORMAT: the operator's format, whole (uWSGI's log_strftime).
+        const std::size_t n =
+            std::strftime(stamp, sizeof stamp, current.date_format.c_str(), &local);
+        return std::string(stamp, n);
+    }
     const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
     return fmt::format("{}.{:03}", std::string_view(stamp, n), now.tv_nsec / 1000000);
 }
 
-void emit(const std::string& line) noexcept {
+void emit(std::string_view line) noexcept {
     std::size_t done = 0;
     while (done < line.size()) {
         const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
@@ -65,7 +71,7 @@ bool requests_enabled() noexcept {
 }
 
 void request(const request_line& r) noexcept {
-    if (!requests_enabled()) {
+    if (!enabled(level::info)) {
         return;
     }
     try {
@@ -83,6 +89,22 @@ void request(const request_line& r) noexcept {
     } catch (...) {
         // as in write()
     }
+}
+
+void request_text(std::string& line) noexcept {
+    if (!enabled(level::info)) {
+        return;
+    }
+    if (current.json) {
+        write(level::info, line);
+        return;
+    }
+    try {
+        line += '\n';
+    } catch (...) {
+        return;  // as in write()
+    }
+    emit(line);
 }
 
 }  // namespace gantry::server::log

@@ -1,11 +1,12 @@
 // Gantry's log: one line per event on stderr, "[time] [pid N] level: message", or with
-// --log-format json one JSON object per line. Each line is a single write(), so lines from
+// --log-style json one JSON object per line. Each line is a single write(), so lines from
 // the master and the workers never interleave.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -17,6 +18,7 @@ struct settings {
     bool json = false;
     bool requests = true;        // one line per request (--disable-logging turns it off)
     level lowest = level::info;  // --log-level: lines below it are not written
+    std::string date_format;     // --log-date FORMAT: strftime for the time; "": the default
 };
 
 // Set once in main(), before any thread or fork.
@@ -34,8 +36,12 @@ struct request_line {
     std::uint64_t bytes;
     double millis;
 };
+// Writes it whatever --disable-logging says (the caller decided); not below --log-level.
 void request(const request_line& r) noexcept;
-// Whether request() writes anything: lets the hot path skip gathering its fields.
+// A request line made from a --log-format template: written as it is (a newline is
+// appended to `line`), or with --log-style json as the message of an info line.
+void request_text(std::string& line) noexcept;
+// Whether every request gets its line (no --disable-logging, info lines written).
 bool requests_enabled() noexcept;
 
 // log::info("worker {} ready", id): one function object per level, so the format string

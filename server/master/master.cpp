@@ -125,6 +125,9 @@ void master::step(bool tick) {
         return;
     }
     if (tick) {
+        if (log_file_oversized()) {
+            rotate_logs();  // --log-maxsize
+        }
         cron_.tick(std::chrono::system_clock::now());
         check_recycling();  // paced by the tick: at most one recycle begins per period
         check_idle();
@@ -195,6 +198,16 @@ void master::on_shrink() {
 void master::on_reopen_logs() {
     log::info("SIGUSR1: reopening log files");
     reopen_log_file();
+    tell_workers_to_reopen_logs();
+}
+
+void master::rotate_logs() {
+    if (rotate_log_file()) {
+        tell_workers_to_reopen_logs();
+    }
+}
+
+void master::tell_workers_to_reopen_logs() {
     for (const worker& w : workers_) {
         kill(w.pid, SIGUSR1);
     }

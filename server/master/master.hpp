@@ -92,6 +92,11 @@ public:
     // that could never start exited with (see exit_policy.hpp).
     int run();
 
+    // Rotates the --logto file now, as uWSGI does by size or on touch-logrotate: renames it
+    // (--log-backupname, else FILE.<unix time>), opens a new one and has every worker reopen
+    // it (SIGUSR1). Does nothing but log a warning without --logto.
+    void rotate_logs();
+
 private:
     struct worker : worker_process {
         clock::time_point started;
@@ -110,6 +115,7 @@ private:
     void on_grow();
     void on_shrink();
     void on_reopen_logs();
+    void tell_workers_to_reopen_logs();
     void note_worker_states();
     void reap_workers();
     void on_exit(const worker& w, int status, bool was_ready);

@@ -10,10 +10,10 @@ namespace {
 
 // Long names that are gantry's own rather than uWSGI's (their aliases are uWSGI's), for
 // docs/coming-from-uwsgi.md.
-constexpr std::array<std::string_view, 9> gantry_names = {
-    "http-keepalive-timeout", "http-header-timeout", "body-timeout",
-    "send-timeout",           "max-connections",     "log-level",
-    "graceful-timeout",       "check-config",        "print-config"};
+constexpr std::array<std::string_view, 10> gantry_names = {
+    "http-keepalive-timeout", "http-header-timeout", "body-timeout", "send-timeout",
+    "max-connections",        "log-level",           "log-style",    "graceful-timeout",
+    "check-config",           "print-config"};
 
 }  // namespace
 

@@ -89,6 +89,16 @@ struct options {
     bool log_json = false;
     log::level log_level = log::level::info;  // the lowest level written
     bool disable_logging = false;
+    // With disable-logging, the request lines still written (uWSGI's conditional logging).
+    bool log_4xx = false;
+    bool log_5xx = false;
+    std::uint32_t log_slow = 0;  // milliseconds; 0: off
+    bool log_x_forwarded_for = false;
+    std::string log_format;            // uWSGI's request-line template, "%(addr) ... %(status)"
+    bool log_format_strftime = false;  // %(ftime) uses the log-date format
+    std::string log_date;           // strftime format of gantry's own line times; "": the default
+    std::uint64_t log_maxsize = 0;  // bytes of --logto before it is rotated; 0: never
+    std::string log_backupname;     // the rotated file's name; "": FILE.<unix time>
 
     // Meta
     std::vector<std::string> config_files;  // --ini/--yaml/--json, in command-line order

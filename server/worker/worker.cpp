@@ -11,6 +11,7 @@
 #include "embed/interpreter.hpp"
 #include "server/http/http_poller.hpp"
 #include "server/log/log.hpp"
+#include "server/log/request_log.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/net/socket_options.hpp"
 #include "server/scoreboard/request_tracker.hpp"
@@ -127,11 +128,13 @@ template <typename Loop>
         std::thread([loop, i] {
             const embed::python_thread attached;
             worker_control::loop_started();
+            set_request_core(i);
             loop(i);
             worker_control::loop_ended();
         }).detach();
     }
     worker_control::loop_started();
+    set_request_core(0);
     loop(0);
     worker_control::loop_ended();
 }

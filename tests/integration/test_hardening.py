@@ -81,7 +81,7 @@ def test_text_log_escapes_control_bytes_from_a_request(gantry, port):
 
 
 def test_json_log_lines_stay_json_whatever_the_bytes(gantry, port):
-    g = gantry.start(*hello_args(port, "--log-format", "json"))
+    g = gantry.start(*hello_args(port, "--log-style", "json"))
     send_vars(g, REQUEST_URI=b"/caf\xc3\xa9/\xff\xc0\xaf\r\n", REQUEST_METHOD=b"GET")
     g.stop()
     records = [json.loads(line) for line in g.log_path.read_bytes().decode("utf-8").splitlines()]

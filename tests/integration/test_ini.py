@@ -164,7 +164,7 @@ uwsgi:
   graceful-timeout: 10
   lazy-apps: yes
   disable-logging: true
-  log-format: json
+  log-style: json
   pidfile: run/app.pid
   logto: log/app.log
   mount:
@@ -190,7 +190,7 @@ SOURCES = {
         "--chdir", REPO / "examples" / "hello", "--socket", "127.0.0.1:3031",
         "--socket", folder / "g.sock", "--processes", "3", "--threads", "4",
         "--harakiri", "5m", "--buffer-size", "16k", "--limit-post", "1g", "--lazy-apps",
-        "--cron", "@hourly /usr/bin/true", "--log-format", "json", "--chmod-socket", "0600",
+        "--cron", "@hourly /usr/bin/true", "--log-style", "json", "--chmod-socket", "0600",
         "--listen", "64", "--idle", "90", "--cheap"),
     # Relative paths on the command line mean "from the current directory"; printed into a
     # YAML that lives elsewhere, they must still mean the same directories.

@@ -53,7 +53,7 @@ def test_pidfile_holds_the_master_pid_and_is_removed(gantry, port, tmp_path):
 
 
 def test_json_log_format(gantry, port):
-    g = gantry.start(*hello_args(port, "--log-format", "json", "--processes", "2"))
+    g = gantry.start(*hello_args(port, "--log-style", "json", "--processes", "2"))
     resp = g.request(path="/json-probe", query="a=1")
     assert resp.status == 200
     g.stop()  # the request line is surely written once gantry has exited
@@ -139,7 +139,7 @@ def test_listen_sets_the_backlog(gantry, port):
 
 def test_json_log_keeps_an_app_traceback_in_one_record(gantry, port):
     g = gantry.start("--module", "app:application", "--chdir", APPS / "errors",
-                     "--socket", f"127.0.0.1:{port}", "--log-format", "json",
+                     "--socket", f"127.0.0.1:{port}", "--log-style", "json",
                      allow_log_errors=True)
     assert g.request(path="/boom").status == 500
     g.stop()
@@ -157,7 +157,7 @@ def test_json_log_keeps_an_app_traceback_in_one_record(gantry, port):
 def test_json_log_keeps_the_harakiri_traceback_json(gantry, port):
     """The thread dump harakiri writes is log output too: JSON, like every other line."""
     g = gantry.start("--module", "app:application", "--chdir", APPS / "ops",
-                     "--socket", f"127.0.0.1:{port}", "--log-format", "json", "--harakiri", "1",
+                     "--socket", f"127.0.0.1:{port}", "--log-style", "json", "--harakiri", "1",
                      allow_log_errors=True)
     [victim] = g.wait_for_workers(1)
     raw = g.send_raw(uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/harakiri")),

@@ -53,11 +53,14 @@ TEST_CASE("level names go both ways") {
 }
 
 TEST_CASE("the log writes its configured level and above") {
-    server::log::configure({.json = false, .requests = true, .lowest = server::log::level::debug});
+    server::log::configure(
+        {.json = false, .requests = true, .lowest = server::log::level::debug, .date_format = {}});
     CHECK(server::log::enabled(server::log::level::debug));
     CHECK(server::log::requests_enabled());
-    server::log::configure(
-        {.json = false, .requests = true, .lowest = server::log::level::warning});
+    server::log::configure({.json = false,
+                            .requests = true,
+                            .lowest = server::log::level::warning,
+                            .date_format = {}});
     CHECK_FALSE(server::log::enabled(server::log::level::info));
     CHECK(server::log::enabled(server::log::level::warning));
     CHECK_FALSE(server::log::requests_enabled());  // request lines are info lines
