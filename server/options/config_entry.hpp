@@ -26,6 +26,9 @@ struct config_entry {
     bool from_list = false;    // one item of a YAML/JSON list
     bool placeholder = false;  // set-placeholder NAME=VALUE: a name for %(NAME) only
     bool references = true;
+    // The value has %(name)s of its own (a log-format template): a name the configuration
+    // does not set stays as written, as uWSGI leaves every unresolved one.
+    bool own_references = false;
     bool broken = false;  // a reference in it could not be resolved (already a problem)        //
                           // "%(key)" is resolved in it (not in gantry: YAML files)
 };

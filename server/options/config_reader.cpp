@@ -263,6 +263,10 @@ std::optional<std::string> config_reader::first_value(const std::string& key) co
 }
 
 std::vector<config_entry> config_reader::finish() {
+    for (config_entry& e : entries_) {
+        const option_def* def = find_option(e.key);
+        e.own_references = def != nullptr && def->own_references;
+    }
     resolve_references(entries_, problems_);
     return std::move(entries_);
 }

@@ -144,10 +144,19 @@ std::optional<std::string> reference_value(const std::string& name,
         fmt::format("%({}) names no option or placeholder set in the configuration", name));
 }
 
-void resolve(config_entry& e, char symbol, const resolver& how, config_problems& problems) {
+void resolve(config_entry& e, char symbol, const resolver& given, config_problems& problems) {
     if (symbol == '%' && !e.references) {
         return;
     }
+    const resolver how = !(symbol == '%' && e.own_references)
+                             ? given
+                             : resolver([&given](const std::string& name) {
+                                   try {
+                                       return given(name);
+                                   } catch (const std::invalid_argument&) {
+                                       return std::optional<std::string>();  // the template's
+                                   }
+                               });
     if (e.broken) {
         return;
     }

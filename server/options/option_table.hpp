@@ -48,6 +48,8 @@ struct option_def {
     std::string_view uwsgi_note = {};
     // The long name is gantry's own, not a uWSGI option (its aliases are uWSGI's).
     bool gantry_only = false;
+    // Its value is a template with %(name)s of its own (log-format): see config_entry.
+    bool own_references = false;
 };
 
 std::span<const option_def> option_table();

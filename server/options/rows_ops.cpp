@@ -44,7 +44,9 @@ shown show_log_format(const options& o) {
 // --log-date: uWSGI prefixes its lines with a date, or with a strftime FORMAT given as the
 // value. Gantry's lines always carry the time; a FORMAT replaces its default one.
 void store_log_date(options& o, std::string_view value) {
-    non_empty(value);
+    if (value.empty()) {  // a bare `log-date` line: on, with the default format
+        return;
+    }
     bool on = true;
     try {
         on = parse_bool(value);
@@ -127,10 +129,16 @@ std::vector<option_def> ops_rows() {
         flag("log-x-forwarded-for", "", ops,
              "request lines name the client by the first X-Forwarded-For address, when sent",
              &o::log_x_forwarded_for),
-        {"log-format", "logformat", ops, value_type::text, false, "gantry's line",
-         "uWSGI's request-line template, e.g. '%(addr) [%(ltime)] \"%(method) %(uri)\" "
-         "%(status) %(msecs)'; its old values text, uwsgi and json still set log-style",
-         store_log_format, show_log_format},
+        [] {
+            option_def row{"log-format", "logformat", section::ops, value_type::text, false,
+                           "gantry's line",
+                           "uWSGI's request-line template, e.g. '%(addr) [%(ltime)] \"%(method) "
+                           "%(uri)\" %(status) %(msecs)'; its old values text, uwsgi and json "
+                           "still set log-style",
+                           store_log_format, show_log_format};
+            row.own_references = true;
+            return row;
+        }(),
         flag("log-format-strftime", "logformat-strftime", ops,
              "%(ftime) in log-format uses the log-date format", &o::log_format_strftime),
         {"log-date", "logdate", ops, value_type::text, false, "the time, to the millisecond",
