@@ -465,8 +465,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
         log::info("py-autoreload: worker 1 looks for changed module files every {} s",
                   o.py_autoreload);
     }
-    const worker_parts parts{
-        o, listeners, app, python, board, bell, values, imported ? &*imported : nullptr};
+    const worker_parts parts{o,     listeners, app,    python,
+                             board, bell,      values, imported ? &*imported : nullptr};
     master::worker_main start_worker;
     if (app || o.lazy_apps) {  // else a reload failed to import: no new workers
         start_worker = [&parts](const worker_process& p) { return worker_main(parts, p); };

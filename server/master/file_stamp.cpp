@@ -15,8 +15,8 @@ file_stamp stamp_of(const std::string& path) {
     return {.exists = true,
             .dev = static_cast<std::uint64_t>(st.st_dev),
             .ino = static_cast<std::uint64_t>(st.st_ino),
-            .mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                        st.st_mtim.tv_nsec,
+            .mtime_ns =
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
             .size = static_cast<std::int64_t>(st.st_size)};
 }
 

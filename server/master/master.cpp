@@ -157,7 +157,8 @@ void master::handle_signal(int sig) {
             break;
         case SIGHUP:
         case SIGUSR2:
-            begin_reload(sig == SIGUSR2, sig == SIGUSR2 ? "SIGUSR2: chain reload" : "SIGHUP: reload");
+            begin_reload(sig == SIGUSR2,
+                         sig == SIGUSR2 ? "SIGUSR2: chain reload" : "SIGHUP: reload");
             break;
         case SIGTTIN:
             on_grow();

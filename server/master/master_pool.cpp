@@ -248,8 +248,7 @@ void master::begin_reload(bool chain, std::string_view how) {
 
 void master::begin_workers_reload(std::string_view why) {
     if (!worker_main_) {
-        log::warning("{}: no app to give new workers (the last reload failed); not reloading",
-                     why);
+        log::warning("{}: no app to give new workers (the last reload failed); not reloading", why);
         return;
     }
     generation_ = ++last_generation_;

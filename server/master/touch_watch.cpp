@@ -85,10 +85,7 @@ void check_touch_folders(const std::vector<touch_file>& files) {
 
 touch_watch::touch_watch(boost::asio::io_context& io, const std::vector<touch_file>& files,
                          on_touch fire)
-    : fire_(std::move(fire)),
-      events_(io),
-      quiet_(io),
-      debounce_(quiet_period, longest_burst) {
+    : fire_(std::move(fire)), events_(io), quiet_(io), debounce_(quiet_period, longest_burst) {
     if (files.empty()) {
         take_hand_over();  // a reload that dropped every touch file: nothing to carry on
         return;
@@ -269,7 +266,8 @@ void touch_watch::take_hand_over() {
             continue;
         }
         const int action = std::atoi(line.substr(0, space).c_str());
-        const auto stamp = stamp_from_text(std::string_view(line).substr(space + 1, tab - space - 1));
+        const auto stamp =
+            stamp_from_text(std::string_view(line).substr(space + 1, tab - space - 1));
         const std::string path = line.substr(tab + 1);
         for (entry& e : entries_) {
             if (stamp && static_cast<int>(e.file.action) == action && e.absolute == path) {

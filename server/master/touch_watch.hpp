@@ -67,8 +67,8 @@ private:
         std::string folder;
         std::string name;
         int wd = -1;
-        file_stamp stamp;      // as last acted on (or as at start)
-        bool linked = false;   // a symbolic link: any change in its folder may retarget it
+        file_stamp stamp;     // as last acted on (or as at start)
+        bool linked = false;  // a symbolic link: any change in its folder may retarget it
     };
 
     void add(const touch_file& f);
