@@ -82,6 +82,28 @@ def test_touch_reload(gantry, port, tmp_path, how, extra):
     assert count(g, r"touch-reload \S+ changed") == 1
 
 
+def test_touch_reload_sees_a_config_map_swap(gantry, port, tmp_path):
+    """A Kubernetes config map: the file is a link through `..data`, itself a link to a
+    timestamped folder; an update makes a new folder and renames a new `..data` over the old
+    one. No event names the file itself."""
+    app_dir = copy_app(tmp_path)
+    volume = tmp_path / "config"
+    (volume / "..2026_v1").mkdir(parents=True)
+    (volume / "..2026_v1" / "reload").write_text("1")
+    (volume / "..data").symlink_to("..2026_v1")
+    (volume / "reload").symlink_to("..data/reload")
+    g = start(gantry, port, app_dir, "--touch-reload", volume / "reload")
+    answers(g, "v1")
+
+    set_version(app_dir, "v2")
+    (volume / "..2026_v2").mkdir()
+    (volume / "..2026_v2" / "reload").write_text("2")
+    (volume / "..data_tmp").symlink_to("..2026_v2")
+    os.replace(volume / "..data_tmp", volume / "..data")
+    answers(g, "v2")
+    assert count(g, r"touch-reload \S+ changed") == 1
+
+
 def test_touch_chain_reload_replaces_one_worker_at_a_time(gantry, port, tmp_path):
     app_dir = copy_app(tmp_path)
     trigger = tmp_path / "chain.trigger"
