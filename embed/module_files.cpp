@@ -37,14 +37,19 @@ std::string file_of(py::handle module) {
 std::vector<std::string> imported_module_files() {
     const py::gil_scoped_acquire gil;
     std::vector<std::string> files;
-    // A copy: no Python code runs while it is made (it is all C under the GIL), and the
-    // __file__ lookups below may import (a lazy module), which must not change what is walked.
-    const py::list modules(py::module_::import("sys").attr("modules").attr("values")());
-    files.reserve(modules.size());
-    for (const py::handle m : modules) {
-        if (std::string f = file_of(m); !f.empty()) {
-            files.push_back(std::move(f));
+    try {
+        // A copy: no Python code runs while it is made (it is all C under the GIL), and the
+        // __file__ lookups below may import (a lazy module), which must not change what is
+        // walked.
+        const py::list modules(py::module_::import("sys").attr("modules").attr("values")());
+        files.reserve(modules.size());
+        for (const py::handle m : modules) {
+            if (std::string f = file_of(m); !f.empty()) {
+                files.push_back(std::move(f));
+            }
         }
+    } catch (const py::error_already_set&) {
+        // sys.modules replaced by something odd: the files found so far are what there is.
     }
     return files;
 }

@@ -230,11 +230,19 @@ void touch_watch::poll(clock::time_point now) {
         return;
     }
     next_poll_ = now + poll_period;
-    for (const entry& e : entries_) {
-        if (stamp_of(e.absolute) != e.stamp) {
-            note_event(now);
-            return;
+    bool changed = false;
+    for (entry& e : entries_) {
+        if (inotify_ && e.wd < 0) {  // its folder was gone (or never there): back now?
+            e.wd = inotify_add_watch(inotify_.get(), e.folder.c_str(), watch_mask);
+            if (e.wd >= 0) {
+                log::info("--{} {}: watching folder {} again", option_of(e.file.action),
+                          e.file.path, e.folder);
+            }
         }
+        changed |= stamp_of(e.absolute) != e.stamp;
+    }
+    if (changed) {
+        note_event(now);
     }
 }
 

@@ -104,6 +104,22 @@ def test_touch_reload_sees_a_config_map_swap(gantry, port, tmp_path):
     assert count(g, r"touch-reload \S+ changed") == 1
 
 
+def test_touch_reload_survives_its_folder_removed_and_made_again(gantry, port, tmp_path):
+    app_dir = copy_app(tmp_path)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    trigger = folder / "reload"
+    g = start(gantry, port, app_dir, "--touch-reload", trigger)
+    folder.rmdir()
+    g.wait_for_log(f"folder {folder} is gone; looking once a second instead")
+    folder.mkdir()
+    g.wait_for_log(f"watching folder {folder} again")
+    set_version(app_dir, "v2")
+    touch(trigger, "create")
+    answers(g, "v2")
+    assert count(g, r"touch-reload \S+ changed") == 1
+
+
 def test_touch_chain_reload_replaces_one_worker_at_a_time(gantry, port, tmp_path):
     app_dir = copy_app(tmp_path)
     trigger = tmp_path / "chain.trigger"
