@@ -15,6 +15,7 @@
 #include "embed/app_api.hpp"
 #include "embed/app_load_error.hpp"
 #include "embed/interpreter.hpp"
+#include "embed/module_files.hpp"
 #include "embed/wsgi_app.hpp"
 #include "server/log/log.hpp"
 #include "server/log/log_file.hpp"
@@ -30,6 +31,7 @@
 #include "server/process/user_ids.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/util/config_error.hpp"
+#include "server/worker/autoreloader.hpp"
 #include "server/worker/worker.hpp"
 
 namespace gantry::server {
@@ -292,6 +294,8 @@ struct worker_parts {
     scoreboard& board;
     const doorbell& bell;
     const std::vector<std::pair<std::string, std::string>>& values;  // gantry.opt
+    // --py-autoreload: the module files the master imported, with their times; or null.
+    const module_mtimes* imported;
 };
 
 // What a new worker process runs. The exit codes tell the master what went wrong before
@@ -313,6 +317,9 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
                              .options = parts.values});
     if (const std::string failed = embed::run_postfork_hooks(); !failed.empty()) {
         log::error("worker {}: a @postfork function raised:\n{}", p.id, failed);
+    }
+    if (parts.imported != nullptr && p.id == 1) {
+        start_autoreloader(*parts.imported, std::chrono::seconds(o.py_autoreload), getppid());
     }
     const worker_settings settings{
         .id = p.id,
@@ -354,6 +361,21 @@ master::reexec make_reexec(const std::vector<std::string>& argv, const std::stri
     };
 }
 
+std::vector<touch_file> touch_files_of(const options& o) {
+    std::vector<touch_file> files;
+    for (const auto& [list, action] :
+         {std::pair{&o.touch_reload, touch_action::reload},
+          std::pair{&o.touch_chain_reload, touch_action::chain_reload},
+          std::pair{&o.touch_workers_reload, touch_action::workers_reload},
+          std::pair{&o.touch_logreopen, touch_action::logreopen},
+          std::pair{&o.touch_logrotate, touch_action::logrotate}}) {
+        for (const std::string& path : *list) {
+            files.push_back({path, action});
+        }
+    }
+    return files;
+}
+
 master_settings master_settings_of(const options& o, const std::vector<listener>& listeners,
                                    bool app_imported) {
     return {.processes = o.processes,
@@ -371,7 +393,9 @@ master_settings master_settings_of(const options& o, const std::vector<listener>
             .cheaper_step = o.cheaper_step,
             .cheaper_overload = o.cheaper_overload,
             .listen_fds = listen_fds(listeners),
-            .cron_jobs = cron_jobs(o, app_imported)};
+            .cron_jobs = cron_jobs(o, app_imported),
+            .touch_files = touch_files_of(o),
+            .graceful_sigint = o.graceful_sigint};
 }
 
 // Every address is checked before any is bound.
@@ -409,6 +433,9 @@ int run(const options& o, const std::vector<std::string>& argv) {
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);
+    if (from == nullptr) {  // a reload carries on without a folder that went away, with a warning
+        check_touch_folders(touch_files_of(o));
+    }
     const std::vector<listener> listeners = open_listeners(o, from);
     const pidfile pid(o.pidfile, from != nullptr);
     drop_privileges(o.uid, o.gid);
@@ -431,7 +458,16 @@ int run(const options& o, const std::vector<std::string>& argv) {
     scoreboard board = make_scoreboard(o, from);
     const doorbell bell;
 
-    const worker_parts parts{o, listeners, app, python, board, bell, values};
+    // Recorded where the app was imported, before the fork: an edit before worker 1 looks counts.
+    std::optional<module_mtimes> imported;
+    if (o.py_autoreload > 0) {
+        imported.emplace();
+        imported->update(embed::imported_module_files());
+        log::info("py-autoreload: worker 1 looks for changed module files every {} s",
+                  o.py_autoreload);
+    }
+    const worker_parts parts{o,     listeners, app,    python,
+                             board, bell,      values, imported ? &*imported : nullptr};
     master::worker_main start_worker;
     if (app || o.lazy_apps) {  // else a reload failed to import: no new workers
         start_worker = [&parts](const worker_process& p) { return worker_main(parts, p); };

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "server/log/log.hpp"
 #include "server/log/log_file.hpp"
 
@@ -40,7 +42,11 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
       bell_watch_(io_, bell.fd()),
       target_(initial_workers()),
       random_(static_cast<std::uint32_t>(getpid())),
-      cron_(io_, python, settings.cron_jobs) {
+      cron_(io_, python, settings.cron_jobs),
+      touches_(io_, settings.touch_files, [this](touch_action action, const std::string& path) {
+          pending_touches_.emplace_back(action, path);
+          step(false);
+      }) {
     for (int sig :
          {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signals_.add(sig);
@@ -59,6 +65,7 @@ int master::run() {
     wait_for_signal();
     wait_for_tick();
     wait_for_doorbell();
+    touches_.start();
     // Handlers are in place: signals held back across a reload's exec may come in now.
     sigset_t none;
     sigemptyset(&none);
@@ -114,6 +121,11 @@ void master::step(bool tick) {
         pending_signals_.pop_front();
         handle_signal(sig);
     }
+    while (!pending_touches_.empty()) {
+        const auto [action, path] = pending_touches_.front();
+        pending_touches_.pop_front();
+        on_touch(action, path);
+    }
     note_worker_states();
     reap_workers();
     kill_overdue();
@@ -126,8 +138,9 @@ void master::step(bool tick) {
     }
     if (tick) {
         if (log_file_oversized()) {
-            rotate_logs();  // --log-maxsize
+            rotate_logs("--log-maxsize");
         }
+        touches_.poll(clock::now());
         cron_.tick(std::chrono::system_clock::now());
         check_recycling();  // paced by the tick: at most one recycle begins per period
         check_idle();
@@ -147,7 +160,8 @@ void master::handle_signal(int sig) {
             break;
         case SIGHUP:
         case SIGUSR2:
-            begin_reload(sig == SIGUSR2);
+            begin_reload(sig == SIGUSR2,
+                         sig == SIGUSR2 ? "SIGUSR2: chain reload" : "SIGHUP: reload");
             break;
         case SIGTTIN:
             on_grow();
@@ -156,7 +170,7 @@ void master::handle_signal(int sig) {
             on_shrink();
             break;
         case SIGUSR1:
-            on_reopen_logs();
+            on_reopen_logs("SIGUSR1");
             break;
         default:
             break;
@@ -164,8 +178,9 @@ void master::handle_signal(int sig) {
 }
 
 void master::on_stop(int sig) {
-    if (sig == SIGTERM) {
-        log::info("SIGTERM: graceful stop (up to {} s)", settings_.graceful_timeout.count());
+    if (sig == SIGTERM || (sig == SIGINT && settings_.graceful_sigint)) {
+        log::info("SIG{}: graceful stop (up to {} s)", signal_name(sig),
+                  settings_.graceful_timeout.count());
         begin_stop(SIGTERM, settings_.graceful_timeout);
     } else {
         log::info("SIG{}: stopping now", signal_name(sig));
@@ -195,13 +210,14 @@ void master::on_shrink() {
     --target_;
 }
 
-void master::on_reopen_logs() {
-    log::info("SIGUSR1: reopening log files");
+void master::on_reopen_logs(std::string_view why) {
+    log::info("{}: reopening log files", why);
     reopen_log_file();
     tell_workers_to_reopen_logs();
 }
 
-void master::rotate_logs() {
+void master::rotate_logs(std::string_view why) {
+    log::info("{}: rotating the log file", why);
     if (rotate_log_file()) {
         tell_workers_to_reopen_logs();
     }
@@ -210,6 +226,30 @@ void master::rotate_logs() {
 void master::tell_workers_to_reopen_logs() {
     for (const worker& w : workers_) {
         kill(w.pid, SIGUSR1);
+    }
+}
+
+void master::on_touch(touch_action action, const std::string& path) {
+    if (stopping_) {
+        return;
+    }
+    const std::string why = fmt::format("{} {} changed", option_of(action), path);
+    switch (action) {
+        case touch_action::reload:
+            begin_reload(false, why + ": reload");
+            break;
+        case touch_action::chain_reload:
+            begin_reload(true, why + ": chain reload");
+            break;
+        case touch_action::workers_reload:
+            begin_workers_reload(why);
+            break;
+        case touch_action::logreopen:
+            on_reopen_logs(why);
+            break;
+        case touch_action::logrotate:
+            rotate_logs(why);
+            break;
     }
 }
 

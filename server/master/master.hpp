@@ -20,11 +20,14 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "server/cron/cron_runner.hpp"
 #include "server/master/cheaper_policy.hpp"
 #include "server/master/stop_cause.hpp"
+#include "server/master/touch_watch.hpp"
 #include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -52,6 +55,8 @@ struct master_settings {
     int cheaper_overload = 3;     // seconds
     std::vector<int> listen_fds;  // watched for a pending connection while cheap
     std::vector<cron_job_spec> cron_jobs;
+    std::vector<touch_file> touch_files;  // --touch-reload and friends
+    bool graceful_sigint = false;         // SIGINT stops gracefully, as SIGTERM does
 };
 
 // A worker process the master knows: its own, or one inherited from the master it replaced.
@@ -94,8 +99,8 @@ public:
 
     // Rotates the --logto file now, as uWSGI does by size or on touch-logrotate: renames it
     // (--log-backupname, else FILE.<unix time>), opens a new one and has every worker reopen
-    // it (SIGUSR1). Does nothing but log a warning without --logto.
-    void rotate_logs();
+    // it (SIGUSR1). Does nothing but log a warning without --logto. `why` is for the log.
+    void rotate_logs(std::string_view why);
 
 private:
     struct worker : worker_process {
@@ -114,8 +119,13 @@ private:
     void on_stop(int sig);
     void on_grow();
     void on_shrink();
-    void on_reopen_logs();
+    void on_reopen_logs(std::string_view why);
     void tell_workers_to_reopen_logs();
+    // A touch file changed (see touch_watch): what its option says, as the signal would.
+    void on_touch(touch_action action, const std::string& path);
+    // New workers forked from this master (its app as it is), the old ones stopped once
+    // they are up: uWSGI's touch-workers-reload.
+    void begin_workers_reload(std::string_view why);
     void note_worker_states();
     void reap_workers();
     void on_exit(const worker& w, int status, bool was_ready);
@@ -130,7 +140,8 @@ private:
     void stop_worker(worker& w, int sig, stop_cause cause, const std::string& note,
                      std::chrono::seconds grace);
     void kill_overdue();
-    void begin_reload(bool chain);
+    // `how` starts the log lines: "SIGHUP: reload", "touch-reload /x: reload".
+    void begin_reload(bool chain, std::string_view how);
     // Cheap mode: no workers; the listeners are watched and the first pending connection
     // brings the pool back (it is then accepted by a worker, not dropped).
     void enter_cheap(const std::string& why);
@@ -157,6 +168,7 @@ private:
     boost::asio::steady_timer tick_;
     boost::asio::posix::stream_descriptor bell_watch_;
     std::deque<int> pending_signals_;
+    std::deque<std::pair<touch_action, std::string>> pending_touches_;
     std::vector<worker> workers_;
     int target_;                              // workers wanted in the current generation
     std::uint32_t generation_ = 1;            // the generation the pool is kept at
@@ -176,6 +188,7 @@ private:
     clock::time_point last_activity_;
     cheaper_state cheaper_state_;
     cron_runner cron_;
+    touch_watch touches_;
 };
 
 }  // namespace gantry::server

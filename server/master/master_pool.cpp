@@ -228,21 +228,33 @@ void master::stop_worker(worker& w, int sig, stop_cause cause, const std::string
     w.kill_at = std::min(w.kill_at, clock::now() + grace);
 }
 
-void master::begin_reload(bool chain) {
-    const char* how = chain ? "SIGUSR2: chain reload" : "SIGHUP: reload";
+void master::begin_reload(bool chain, std::string_view how) {
     if (reexec_) {
         // The app was imported here: only a fresh master imports it afresh.
         log::info("{}: starting a fresh master; the workers keep serving meanwhile", how);
         // Stopping ones too: left out, they would never be reaped, killed at their deadline
         // or counted in their scoreboard slot.
         const std::vector<worker_process> all(workers_.begin(), workers_.end());
+        touches_.hand_over();
         reexec_(all, chain);
+        touch_watch::withdraw_hand_over();
         log::error("{}: could not start a fresh master; carrying on as before", how);
         return;
     }
     generation_ = ++last_generation_;
     chain_reload_ = chain;
     log::info("{}: generation {} of workers imports the app afresh", how, generation_);
+}
+
+void master::begin_workers_reload(std::string_view why) {
+    if (!worker_main_) {
+        log::warning("{}: no app to give new workers (the last reload failed); not reloading", why);
+        return;
+    }
+    generation_ = ++last_generation_;
+    chain_reload_ = false;
+    log::info("{}: reloading the workers; generation {} is forked from this master", why,
+              generation_);
 }
 
 bool master::all_ready(std::uint32_t generation) const {

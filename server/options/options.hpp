@@ -52,6 +52,16 @@ struct options {
     std::uint64_t reload_on_rss = 0;  // MB
     int max_worker_lifetime = 0;      // seconds
 
+    // Reload triggers: files whose change (touch, rewrite, rename over, delete) acts like
+    // a signal to the master; and the development reloader
+    std::vector<std::string> touch_reload;          // a graceful reload (SIGHUP)
+    std::vector<std::string> touch_chain_reload;    // a chain reload (SIGUSR2)
+    std::vector<std::string> touch_workers_reload;  // new workers from the master's app
+    std::vector<std::string> touch_logreopen;       // reopen the log (SIGUSR1)
+    std::vector<std::string> touch_logrotate;       // rotate the log (for now: reopen it)
+    int py_autoreload = 0;         // seconds between looks at the imported modules; 0: off
+    bool graceful_sigint = false;  // SIGINT stops gracefully, like SIGTERM (hook-master-start)
+
     // Cheap mode, adaptive pool
     bool cheap = false;       // no worker until a connection is pending
     int idle = 0;             // seconds without a request before going back to cheap; 0: never
