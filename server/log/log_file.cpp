@@ -82,7 +82,17 @@ bool rotate_log_file() noexcept {
     }
     try {
         struct stat file {};
-        const auto size = stat(log_path.c_str(), &file) == 0 ? file.st_size : 0;
+        if (stat(log_path.c_str(), &file) != 0) {
+            // An outside logrotate moved it already (touch-logrotate after its rename): what
+            // is left is to open the new one, as a reopen does.
+            log::info("{} was moved away already: opening it anew", log_path);
+            if (const int err = open_onto_stdio(log_path); err != 0) {
+                log::error("cannot open the log {}: {}", log_path, std::strerror(err));
+                return false;
+            }
+            return true;
+        }
+        const auto size = file.st_size;
         const std::string backup = rotation_settings.backup_name.empty()
                                        ? fmt::format("{}.{}", log_path, std::time(nullptr))
                                        : rotation_settings.backup_name;

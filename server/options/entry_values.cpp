@@ -44,6 +44,26 @@ std::string normalized(const option_def& def, const config_entry& e) {
     return e.value;
 }
 
+// A key that is no option and that nothing refers to: a refused uWSGI option (with
+// advice), a typo (a near option name, or a dash as options have: "vaccum", "exec-pre"), or
+// else a placeholder kept for a file that includes this one ("django = %(lib)/django/"),
+// which uWSGI takes silently and gantry takes with a warning.
+void unknown_key(const config_entry& e, config_problems& problems) {
+    if (const std::string_view advice = unsupported_uwsgi_option(e.key); !advice.empty()) {
+        problems.add(fmt::format("{}: {}: a uWSGI option gantry does not have: {}", e.origin, e.key,
+                                 advice));
+        return;
+    }
+    if (!suggest_option(e.key).empty() || e.key.find('-') != std::string::npos) {
+        problems.add(fmt::format("{}: {}", e.origin, unknown_option_message(e.key, "")));
+        return;
+    }
+    problems.warn(fmt::format(
+        "{}: '{}' is no option and nothing refers to it: kept as a placeholder for %({}), "
+        "as uWSGI does (if it is meant as an option, check its name)",
+        e.origin, e.key, e.key));
+}
+
 }  // namespace
 
 bool command_line_only(const option_def& d) {
@@ -74,14 +94,9 @@ std::vector<assignment> assignments_of(const std::vector<config_entry>& entries,
         }
         const option_def* def = find_option(e.key);
         if (def == nullptr) {
-            if (placeholders.contains(e.key)) {
-                continue;
+            if (!placeholders.contains(e.key)) {
+                unknown_key(e, problems);
             }
-            const std::string_view advice = unsupported_uwsgi_option(e.key);
-            problems.add(advice.empty()
-                             ? fmt::format("{}: {}", e.origin, unknown_option_message(e.key, ""))
-                             : fmt::format("{}: {}: a uWSGI option gantry does not have: {}",
-                                           e.origin, e.key, advice));
             continue;
         }
         const std::string origin = fmt::format("{}: {}", e.origin, e.key);

@@ -169,7 +169,8 @@ def test_touch_reopens_the_log_file(gantry, port, tmp_path, option):
     touch(trigger, "create")
     assert wait_until(logfile.exists, 5), f"{option} did not reopen the log file"
     # Said before the reopen, as for SIGUSR1: the line ends the rotated file.
-    assert f"{option[2:]} {trigger} changed: reopening log files" in rotated.read_text()
+    said = "reopening log files" if option == "--touch-logreopen" else "rotating the log file"
+    assert f"{option[2:]} {trigger} changed: {said}" in rotated.read_text()
     assert g.request(path="/after").status == 200
     assert wait_until(lambda: "GET /after" in logfile.read_text(), 5), logfile.read_text()
     assert "GET /after" not in rotated.read_text()
@@ -282,3 +283,22 @@ def test_other_hooks_are_refused_with_advice(gantry, port):
                            "--socket", f"127.0.0.1:{port}", "--hook-master-start", "exec:touch /tmp/x")
     assert code == 2, out
     assert "hook-master-start" in out and "ExecStartPre" in out, out
+
+
+def test_touch_logrotate_rotates_the_log_file_itself(gantry, port, tmp_path):
+    """Without an outside logrotate, touch-logrotate renames the file (to --log-backupname)
+    and every process writes to a new one, as uWSGI's touch-logrotate does."""
+    logfile = tmp_path / "gantry.log"
+    backup = tmp_path / "gantry.log.old"
+    trigger = tmp_path / "rotate.trigger"
+    g = gantry.start("--module", "app:application", "--chdir", "examples/hello",
+                     "--socket", f"127.0.0.1:{port}", "--logto", logfile,
+                     "--log-backupname", backup, "--touch-logrotate", trigger)
+    assert g.request(path="/before").status == 200
+    assert wait_until(lambda: "GET /before" in logfile.read_text(), 5), logfile.read_text()
+    touch(trigger, "create")
+    assert wait_until(backup.exists, 5), "touch-logrotate did not rotate the log file"
+    assert "GET /before" in backup.read_text()
+    assert g.request(path="/after").status == 200
+    assert wait_until(lambda: logfile.exists() and "GET /after" in logfile.read_text(), 5)
+    assert "GET /after" not in backup.read_text()
