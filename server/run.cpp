@@ -22,7 +22,6 @@
 #include "server/master/master.hpp"
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
-#include "server/options/option_table.hpp"
 #include "server/process/exit_codes.hpp"
 #include "server/process/fd_limit.hpp"
 #include "server/process/pidfile.hpp"
