@@ -20,7 +20,7 @@ says what gantry does differently. Every option below also works on the command 
 (`--name value`) and as a `UWSGI_NAME` environment variable.
 
 A uWSGI option that is in none of these tables is refused as unknown, with the nearest name:
-uWSGI ignores a misspelt key (`vaccum`, `guid`, `hunder-lock`), gantry does not.
+uWSGI ignores a misspelt key (`vaccum`, `guid`, `hunder-lock`, `exec-pre`), gantry does not.
 )";
 
 constexpr std::string_view language = R"(
@@ -32,7 +32,7 @@ What uWSGI's config files can say, gantry reads the same way:
 |---|---|---|
 | bare flag | `master` | the flag on (`master = true`) |
 | comment after a number or flag | `harakiri = 60 ; one minute` | `60`; text values keep their `;` as in uWSGI |
-| placeholder | `project = mysite` … `chdir = /srv/%(project)` | any key that is no option is a name for `%(key)`; an unknown key nothing refers to is an error |
+| placeholder | `project = mysite` … `chdir = /srv/%(project)` | any key that is no option is a name for `%(key)`; one that nothing refers to is an error when it looks like a misspelt option (a near name, or a dash in it), else kept with a warning |
 | reference | `%(chdir)`, `%(socket)` | the first value given for that option or placeholder, resolved after every file is read |
 | arithmetic | `%(processes + 2)`, `%(a b)`, `%(n ++)` | uWSGI's left-to-right pipeline: `+ - * /`, joining, `++`/`--` |
 | environment | `$(PORT)`, `$(PORT:-8000)`, `$(PORT-8000)` | an environment variable; an unset one without a default is an error |
