@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -68,6 +71,21 @@ std::optional<std::string> environment_value(const std::string& name) {
     }
     throw std::invalid_argument(fmt::format(
         "environment variable {} is not set (set it, or write $({}:-DEFAULT))", name, name));
+}
+
+// @(path): the file's contents without one trailing newline (a secret kept in a file).
+std::optional<std::string> file_contents(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) ||
+        std::filesystem::file_size(path, ec) > (std::size_t{1} << 20)) {
+        throw std::invalid_argument(fmt::format("@({}): no such file (or not one to read)", path));
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
 }
 
 bool is_number(const std::string& s) {
@@ -148,15 +166,14 @@ void resolve(config_entry& e, char symbol, const resolver& given, config_problem
     if (symbol == '%' && !e.references) {
         return;
     }
-    const resolver how = !(symbol == '%' && e.own_references)
-                             ? given
-                             : resolver([&given](const std::string& name) {
-                                   try {
-                                       return given(name);
-                                   } catch (const std::invalid_argument&) {
-                                       return std::optional<std::string>();  // the template's
-                                   }
-                               });
+    const resolver how =
+        !(symbol == '%' && e.own_references) ? given : resolver([&given](const std::string& name) {
+            try {
+                return given(name);
+            } catch (const std::invalid_argument&) {
+                return std::optional<std::string>();  // the template's
+            }
+        });
     if (e.broken) {
         return;
     }
@@ -177,6 +194,9 @@ void resolve_references(std::vector<config_entry>& entries, config_problems& pro
     for (config_entry& e : entries) {
         resolve(e, '$', environment_value, problems);
     }
+    for (config_entry& e : entries) {
+        resolve(e, '@', file_contents, problems);
+    }
     const resolver by_key = [&entries](const std::string& name) {
         return reference_value(name, entries);
     };
@@ -188,6 +208,7 @@ void resolve_references(std::vector<config_entry>& entries, config_problems& pro
 void resolve_entry(config_entry& e, const std::vector<config_entry>& context,
                    config_problems& problems) {
     resolve(e, '$', environment_value, problems);
+    resolve(e, '@', file_contents, problems);
     resolve(
         e, '%', [&context](const std::string& name) { return reference_value(name, context); },
         problems);

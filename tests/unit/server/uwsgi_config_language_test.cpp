@@ -284,3 +284,13 @@ TEST_CASE("uWSGI names that gantry takes as aliases, always-on flags and noted o
     CHECK(o.config_notices.size() == 1);   // memory-report
     CHECK(o.config_warnings.size() == 1);  // cheaper-algo
 }
+
+TEST_CASE("@(path) is a file's contents, less its trailing newline") {
+    folder f;
+    f.write("secret", "s3cret\n");
+    const auto ini = f.write("a.ini", "[uwsgi]\nmodule = app\nsocket = :1\nenv = KEY=@(" +
+                                          (f.path / "secret").string() + ")\n");
+    CHECK(load({"--ini", ini}).envs == std::vector<std::string>{"KEY=s3cret"});
+    const auto bad = f.write("b.ini", "[uwsgi]\nmodule = app\nsocket = :1\nenv = KEY=@(/nope)\n");
+    CHECK(error_of({"--ini", bad}).find("@(/nope): no such file") != std::string::npos);
+}
