@@ -8,33 +8,17 @@
 #include <string>
 
 #include "embed/venv.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using Catch::Matchers::Contains;
 using gantry::embed::check_venv;
 using gantry::embed::embedded_python_version;
 using gantry::embed::major_minor;
 using gantry::embed::parse_pyvenv_cfg;
+using gantry::testing::temp_dir;
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// A fresh folder under the temp dir, removed with its contents at the end of the test.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string name = (fs::temp_directory_path() / "gantry-venv-XXXXXX").string();
-        path = mkdtemp(name.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    void write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-    }
-};
-
-}  // namespace
 
 TEST_CASE("pyvenv.cfg from python3 -m venv") {
     const auto cfg = parse_pyvenv_cfg(

@@ -13,6 +13,7 @@
 
 #include "server/options/load_options.hpp"
 #include "server/util/config_error.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using gantry::server::config_error;
 using gantry::server::load_options;
@@ -22,20 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system's temp dir, removed with the object.
-struct folder {
-    fs::path path;
-    folder() {
-        char name[] = "/tmp/gantry-config-XXXXXX";
-        path = mkdtemp(name);
-    }
-    ~folder() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        fs::create_directories((path / name).parent_path());
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-};
+using folder = gantry::testing::temp_dir;
 
 options load(std::vector<std::string> args, std::vector<std::string> environment = {}) {
     std::vector<const char*> argv{"gantry"};
