@@ -52,6 +52,7 @@ constexpr always always_on_options[] = {
     {"http-keepalive",
      "the HTTP socket always keeps HTTP/1.1 connections alive "
      "(--http-keepalive-timeout)"},
+    {"skip-atexit", "workers end without running Python's atexit handlers"},
 };
 
 struct note {
@@ -91,8 +92,6 @@ constexpr note noted_options[] = {
      "not used: sys.executable is the virtualenv's or the system's python", true},
     {"py-program-name", value_type::text,
      "not used: sys.executable is the virtualenv's or the system's python", true},
-    {"skip-atexit", value_type::flag, "not needed: workers run atexit handlers as they stop",
-     false},
     {"plugins-dir", value_type::text, "not needed: gantry has Python built in", false},
     {"plugin-dir", value_type::text, "not needed: gantry has Python built in", false},
     {"autoload", value_type::flag, "not needed: gantry has Python built in", false},
