@@ -64,6 +64,7 @@ bool uwsgi_internal(std::string_view name) {
 }  // namespace
 
 void config_reader::read_environment(char** environ) {
+    std::error_code ec;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const std::string_view var = *e;
         const auto eq = var.find('=');
@@ -89,7 +90,7 @@ void config_reader::read_environment(char** environ) {
                             .value = std::string(var.substr(eq + 1)),
                             .origin = fmt::format("${}", name),
                             .style = entry_style::uwsgi,
-                            .folder = fs::current_path().string()});
+                            .folder = fs::current_path(ec).string()});
     }
 }
 
@@ -118,18 +119,20 @@ void config_reader::read_spec(const std::string& spec, config_kind kind, const s
         problems_.add(fmt::format("{}'{}': which file?", named_by, spec));
         return;
     }
-    if (!current.empty() && fs::path(path).is_relative() && !fs::exists(path)) {
-        path = (fs::absolute(current).parent_path() / path).lexically_normal().string();
+    // No call here may throw: a name too long or a folder not searchable is a problem below.
+    std::error_code ec;
+    if (!current.empty() && fs::path(path).is_relative() && !fs::exists(path, ec)) {
+        path = (fs::absolute(current, ec).parent_path() / path).lexically_normal().string();
     }
-    const std::string id = fs::weakly_canonical(path).string() + ":" + section;
+    const fs::path canonical = fs::weakly_canonical(path, ec);
+    const std::string id = (ec ? fs::path(path) : canonical).string() + ":" + section;
     if (std::find(open_files_.begin(), open_files_.end(), id) != open_files_.end() ||
         open_files_.size() >= max_include_depth) {
         problems_.add(fmt::format("{}'{}' includes itself", named_by, spec));
         return;
     }
-    std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {  // not /dev/zero, a FIFO or a folder
-        problems_.add(fmt::format("{}{}: {}", named_by, fs::absolute(path).string(),
+        problems_.add(fmt::format("{}{}: {}", named_by, fs::absolute(path, ec).string(),
                                   fs::exists(path, ec) ? "not a regular file" : "no such file"));
         return;
     }

@@ -73,8 +73,9 @@ magic_vars::magic_vars(const std::string& as_given, std::string_view section,
     for (; digit <= '9'; ++digit) {
         set(digit, "");
     }
-    set('b', fs::read_symlink("/proc/self/exe").string());
-    set('v', fs::current_path().string());
+    std::error_code ec;
+    set('b', fs::read_symlink("/proc/self/exe", ec).string());
+    set('v', fs::current_path(ec).string());
     set('h', host_name());
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     set('t', std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
