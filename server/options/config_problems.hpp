@@ -2,8 +2,8 @@
 // file with a typo, an unsupported option and a bad number gets three lines, not one).
 #pragma once
 
-#include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "server/util/config_error.hpp"
@@ -14,7 +14,7 @@ class config_problems {
 public:
     // The same message twice (a refused option inside a for loop) is said once.
     void add(std::string message) {
-        if (std::find(list_.begin(), list_.end(), message) == list_.end()) {
+        if (seen_.insert(message).second) {
             list_.push_back(std::move(message));
         }
     }
@@ -41,6 +41,7 @@ public:
 
 private:
     std::vector<std::string> list_;
+    std::unordered_set<std::string> seen_;
     std::vector<std::string> warnings_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace gantry::server {
 namespace {
@@ -138,19 +140,20 @@ std::string arithmetic(const std::string& expression,
     return current;
 }
 
-std::optional<std::string> reference_value(const std::string& name,
-                                           const std::vector<config_entry>& context) {
-    const auto first_value = [&context](const std::string& n) -> std::optional<std::string> {
-        for (const config_entry& e : context) {
-            if (e.key == n) {
-                try {
-                    return expand(e.value, '$', environment_value);
-                } catch (const std::invalid_argument&) {
-                    return e.value;  // reported where it is written
-                }
-            }
+// The first entry with a key, or nullptr.
+using entry_finder = std::function<const config_entry*(const std::string& key)>;
+
+std::optional<std::string> reference_value(const std::string& name, const entry_finder& find) {
+    const auto first_value = [&find](const std::string& n) -> std::optional<std::string> {
+        const config_entry* e = find(n);
+        if (e == nullptr) {
+            return std::nullopt;
         }
-        return std::nullopt;
+        try {
+            return expand(e->value, '$', environment_value);
+        } catch (const std::invalid_argument&) {
+            return e->value;  // reported where it is written
+        }
     };
     if (name.find(' ') != std::string::npos) {
         return arithmetic(name, [&](const std::string& n) { return first_value(n).value_or(""); });
@@ -197,8 +200,18 @@ void resolve_references(std::vector<config_entry>& entries, config_problems& pro
     for (config_entry& e : entries) {
         resolve(e, '@', file_contents, problems);
     }
-    const resolver by_key = [&entries](const std::string& name) {
-        return reference_value(name, entries);
+    // An index of each key's first entry: a configuration of many references (a long
+    // for-times loop) must not cost a scan per reference.
+    std::unordered_map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        first.try_emplace(entries[i].key, i);
+    }
+    const entry_finder find = [&](const std::string& key) -> const config_entry* {
+        const auto it = first.find(key);
+        return it == first.end() ? nullptr : &entries[it->second];
+    };
+    const resolver by_key = [&find](const std::string& name) {
+        return reference_value(name, find);
     };
     for (config_entry& e : entries) {
         resolve(e, '%', by_key, problems);
@@ -209,9 +222,13 @@ void resolve_entry(config_entry& e, const std::vector<config_entry>& context,
                    config_problems& problems) {
     resolve(e, '$', environment_value, problems);
     resolve(e, '@', file_contents, problems);
+    const entry_finder find = [&context](const std::string& key) -> const config_entry* {
+        const auto it = std::find_if(context.begin(), context.end(),
+                                     [&key](const config_entry& c) { return c.key == key; });
+        return it == context.end() ? nullptr : &*it;
+    };
     resolve(
-        e, '%', [&context](const std::string& name) { return reference_value(name, context); },
-        problems);
+        e, '%', [&find](const std::string& name) { return reference_value(name, find); }, problems);
 }
 
 }  // namespace gantry::server
