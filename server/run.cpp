@@ -23,10 +23,10 @@
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
 #include "server/process/exit_codes.hpp"
-#include "server/process/fd_limit.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
 #include "server/process/proc_title.hpp"
+#include "server/process/resource_limits.hpp"
 #include "server/process/user_ids.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/run_settings.hpp"
@@ -247,6 +247,22 @@ master::reexec make_reexec(const std::vector<std::string>& argv, const std::stri
     };
 }
 
+// --logfile-chown / --logfile-chmod: the log file as the run user must be able to reopen it
+// (SIGUSR1, a rotation) once privileges are dropped.
+void own_log_file(const options& o) {
+    if (o.logfile_chown && !o.uid.empty()) {
+        const user_entry user = find_user("--uid", o.uid);
+        const gid_t gid = o.gid.empty() ? user.gid : find_group("--gid", o.gid);
+        if (chown(o.logto.c_str(), user.uid, gid) != 0) {
+            log::warning("logfile-chown: cannot give {} to uid {}: {}", o.logto, user.uid,
+                         std::strerror(errno));
+        }
+    }
+    if (o.logfile_chmod >= 0 && chmod(o.logto.c_str(), static_cast<mode_t>(o.logfile_chmod)) != 0) {
+        log::warning("logfile-chmod: cannot chmod {}: {}", o.logto, std::strerror(errno));
+    }
+}
+
 // Every address is checked before any is bound.
 void check_addresses(const options& o) {
     for (const std::string& s : o.sockets) {
@@ -273,12 +289,18 @@ int run(const options& o, const std::vector<std::string>& argv) {
     if (o.max_fd > 0) {
         set_open_file_limit(o.max_fd);
     }
+    if (o.limit_as > 0) {
+        set_address_space_limit(o.limit_as);
+    }
     // A reload re-executes this master after the privilege drop: it keeps what it inherits
     // (the log on stderr, the pidfile with its unchanged pid, the listeners) instead of
     // opening them again, and drop_privileges() finds nothing left to drop.
     if (!o.logto.empty()) {
         const log_rotation rotation{o.log_maxsize, o.log_backupname};
         from != nullptr ? keep_log_file(o.logto, rotation) : open_log_file(o.logto, rotation);
+        if (from == nullptr) {
+            own_log_file(o);
+        }
     }
     const std::string start_dir = std::filesystem::current_path().string();
     change_directory(o.chdir);

@@ -94,8 +94,11 @@ struct options {
     std::string chown_socket;  // "USER[:GROUP]" for unix sockets; "": as bound
     int umask = -1;            // set at start-up; -1: the inherited one
     int listen = 1024;
-    long max_fd = 0;  // RLIMIT_NOFILE set at start-up; 0: inherited
+    long max_fd = 0;    // RLIMIT_NOFILE set at start-up; 0: inherited
+    long limit_as = 0;  // RLIMIT_AS in MB set at start-up; 0: inherited
     std::string logto;
+    bool logfile_chown = false;  // give the --logto file to --uid/--gid
+    int logfile_chmod = -1;      // its mode; -1: as created
     bool log_json = false;
     log::level log_level = log::level::info;  // the lowest level written
     bool disable_logging = false;

@@ -53,6 +53,8 @@ constexpr always always_on_options[] = {
      "the HTTP socket always keeps HTTP/1.1 connections alive "
      "(--http-keepalive-timeout)"},
     {"skip-atexit", "workers end without running Python's atexit handlers"},
+    {"log-reopen", "a reload opens the --logto file again when it was moved"},
+    {"http-auto-chunked", "an HTTP/1.1 response without a length is sent chunked"},
 };
 
 struct note {
@@ -115,6 +117,15 @@ constexpr note noted_options[] = {
      "not so in gantry: a traceback goes to the log and the client gets a plain 500; use the "
      "framework's debug mode in development",
      true},
+    {"harakiri-graceful-timeout", value_type::text,
+     "not used: a harakiri logs the Python stack, then kills the worker", true},
+    {"harakiri-graceful-signal", value_type::text,
+     "not used: a harakiri logs the Python stack, then kills the worker", true},
+    {"no-site", value_type::flag, "not used: Python imports its site module", true},
+    {"log-micros", value_type::flag,
+     "not used: gantry's request lines give milliseconds with decimals", false},
+    {"post-buffering-bufsize", value_type::size,
+     "not needed: see post-buffering (nginx buffers uploads in front)", false},
     {"cheaper-algo", value_type::text,
      "gantry grows and shrinks the pool by its own rule: all workers busy for "
      "--cheaper-overload seconds adds --cheaper-step workers, idle ones go after as long",

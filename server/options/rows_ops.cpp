@@ -109,6 +109,20 @@ std::vector<option_def> ops_rows() {
         from_start_dir(text("logto", "logto2", ops,
                             "log (and the app's output) to this file; SIGUSR1 reopens it",
                             &o::logto, value_type::path)),
+        number("limit-as", "", ops, "inherited",
+               "address space each process may map, in MB (RLIMIT_AS), set at start-up",
+               &o::limit_as, 16, 1048576),
+        flag("logfile-chown", "", ops,
+             "give the logto file to --uid/--gid, so the run user can "
+             "reopen it",
+             &o::logfile_chown),
+        {"logfile-chmod", "", ops, value_type::text, false, "as created",
+         "mode of the logto file (octal, e.g. 640)",
+         [](options& opt, std::string_view v) { opt.logfile_chmod = parse_mode(v); },
+         [](const options& opt) {
+             return opt.logfile_chmod < 0 ? shown{}
+                                          : shown{quoted(fmt::format("{:o}", opt.logfile_chmod))};
+         }},
         number("max-fd", "", ops, "inherited",
                "open files allowed per process (RLIMIT_NOFILE), set at start-up", &o::max_fd, 16,
                1048576),
@@ -130,12 +144,17 @@ std::vector<option_def> ops_rows() {
              "request lines name the client by the first X-Forwarded-For address, when sent",
              &o::log_x_forwarded_for),
         [] {
-            option_def row{"log-format", "logformat", section::ops, value_type::text, false,
+            option_def row{"log-format",
+                           "logformat",
+                           section::ops,
+                           value_type::text,
+                           false,
                            "gantry's line",
                            "uWSGI's request-line template, e.g. '%(addr) [%(ltime)] \"%(method) "
                            "%(uri)\" %(status) %(msecs)'; its old values text, uwsgi and json "
                            "still set log-style",
-                           store_log_format, show_log_format};
+                           store_log_format,
+                           show_log_format};
             row.own_references = true;
             return row;
         }(),

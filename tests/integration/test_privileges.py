@@ -255,3 +255,19 @@ def test_unix_socket_owner_mode_and_umask(open_dir, gantry, nobody):
     # Neither the owner nor in the group: mode 660 keeps it out.
     assert connect_as(12345, 12345, sock) == "PermissionError"
     assert g.request().status == 200
+
+
+def test_logfile_chown_lets_the_run_user_reopen_the_log(open_dir, gantry, port, nobody):
+    """uWSGI's logfile-chown / logfile-chmod: the log file is the run user's, so SIGUSR1
+    after an outside rename opens a new one (its folder is the run user's too)."""
+    _, log = run_dirs(open_dir)
+    os.chown(log.parent, *nobody)
+    g = gantry.start(*app_args(port, "--uid", "nobody", "--gid", "nogroup", "--logto", log,
+                               "--logfile-chown", "--logfile-chmod", "640"),
+                     address=f"127.0.0.1:{port}")
+    st = log.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (*nobody, 0o640)
+    log.rename(log.with_suffix(".1"))
+    os.kill(g.pid, signal.SIGUSR1)
+    assert wait_until(log.exists, 5), "the run user could not open a new log file"
+    assert log.stat().st_uid == nobody[0]

@@ -1,8 +1,11 @@
-#include "server/process/fd_limit.hpp"
+#include "server/process/resource_limits.hpp"
 
 #include <sys/resource.h>
 
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "server/log/log.hpp"
 
@@ -24,6 +27,17 @@ void set_open_file_limit(long n) {
         "max-fd {}: the hard limit is {} and only root (or LimitNOFILE= in the systemd unit) "
         "can raise it; using {}",
         n, now.rlim_max, next.rlim_cur);
+}
+
+void set_address_space_limit(long megabytes) {
+    const rlim_t bytes = static_cast<rlim_t>(megabytes) << 20;
+    const rlimit limit{bytes, bytes};
+    if (setrlimit(RLIMIT_AS, &limit) == 0) {
+        log::info("limit-as: each process may map up to {} MB", megabytes);
+    } else {
+        log::warning("limit-as {} MB: cannot set it ({}); the limit is unchanged", megabytes,
+                     std::strerror(errno));
+    }
 }
 
 }  // namespace gantry::server
