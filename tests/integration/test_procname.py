@@ -146,6 +146,9 @@ def test_a_title_longer_than_the_command_line_keeps_the_environment(gantry, port
     ]) + "\n")
     value = "kept-" + "v" * 40
     env = {"PROCNAME_TEST": value, "PADDING": "p" * 400, "PATH": os.environ["PATH"]}
+    # make test-sanitize's settings (report files, leak suppressions) go on after the rest.
+    env.update({k: v for k, v in os.environ.items()
+                if k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")})
     g = gantry.start("--yaml", config, address=f"127.0.0.1:{port}", env=env)
     assert len(title) > len(b"\0".join(str(a).encode() for a in [g.binary, *g.args])) + 20
     assert wait_until(lambda: shows(g.pid, title), 5), shown([g.pid])
