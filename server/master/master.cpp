@@ -43,10 +43,12 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
       target_(initial_workers()),
       random_(static_cast<std::uint32_t>(getpid())),
       cron_(io_, python, settings.cron_jobs),
-      touches_(io_, settings.touch_files, [this](touch_action action, const std::string& path) {
-          pending_touches_.emplace_back(action, path);
-          step(false);
-      }) {
+      touches_(io_, settings.touch_files,
+               [this](touch_action action, const std::string& path) {
+                   pending_touches_.emplace_back(action, path);
+                   step(false);
+               }),
+      systemd_(io_) {
     for (int sig :
          {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signals_.add(sig);
@@ -71,6 +73,11 @@ int master::run() {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     last_activity_ = clock::now();
+    systemd_.start_watchdog();
+    if (!worker_main_ && !workers_.empty()) {  // a reload that could not import the app
+        systemd_.ready(fmt::format("reload failed: {} worker(s) of the previous master serve on",
+                                   workers_.size()));
+    }
     if (settings_.cheap) {
         enter_cheap("--cheap");
     }
@@ -145,6 +152,7 @@ void master::step(bool tick) {
         check_recycling();  // paced by the tick: at most one recycle begins per period
         check_idle();
         check_cheaper();
+        report_status();
     }
     manage_pool();
 }
@@ -253,8 +261,34 @@ void master::on_touch(touch_action action, const std::string& path) {
     }
 }
 
+void master::report_status() {
+    if (cheap_) {
+        systemd_.periodic_status("cheap mode: no workers until a connection comes");
+        return;
+    }
+    if (announced_generation_ != generation_) {
+        return;  // starting or reloading: the RELOADING status stands until READY
+    }
+    int ready = 0;
+    int busy = 0;
+    std::uint64_t requests = 0;
+    for (const worker& w : workers_) {
+        if (!w.live()) {
+            continue;
+        }
+        const worker_slot& slot = board_.worker(w.slot);
+        ready += slot.status.load() == worker_slot::ready ? 1 : 0;
+        busy += board_.oldest_request_ms(w.slot, nullptr) != 0 ? 1 : 0;
+        requests += slot.requests.load();
+    }
+    systemd_.periodic_status(
+        fmt::format("{} of {} worker(s) ready on {}, {} busy, {} request(s) served by them", ready,
+                    target_, settings_.listening_on, busy, requests));
+}
+
 void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
     stopping_ = true;
+    systemd_.stopping(fmt::format("stopping {} worker(s)", workers_.size()));
     for (worker& w : workers_) {
         // Whatever it was stopping for, it now stops for good (a harakiri victim stays one).
         if (w.stopping != stop_cause::harakiri) {

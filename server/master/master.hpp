@@ -28,6 +28,7 @@
 #include "server/master/cheaper_policy.hpp"
 #include "server/master/stop_cause.hpp"
 #include "server/master/touch_watch.hpp"
+#include "server/process/systemd_notify.hpp"
 #include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -156,6 +157,8 @@ private:
     worker* find_live(int id, std::uint32_t generation);
     int free_slot() const;
     std::string serving(const worker& w) const;
+    // systemd's STATUS= line between the READY/RELOADING/STOPPING events: workers, requests.
+    void report_status();
 
     master_settings settings_;
     embed::interpreter& python_;
@@ -189,6 +192,7 @@ private:
     cheaper_state cheaper_state_;
     cron_runner cron_;
     touch_watch touches_;
+    systemd_notifier systemd_;  // after io_: its watchdog timer runs there
 };
 
 }  // namespace gantry::server

@@ -138,6 +138,7 @@ void master::abandon_reload(const worker& w, int status) {
     }
     generation_ = serving;
     announced_generation_ = serving;
+    systemd_.ready(fmt::format("reload failed; generation {} serves on", serving));
     chain_reload_ = false;
     respawn_at_.clear();
     set_replaceable(false);

@@ -180,6 +180,7 @@ void master::manage_pool() {
         announced_generation_ = generation_;
         log::info("gantry ready: {} worker(s) of generation {} on {}", target_, generation_,
                   settings_.listening_on);
+        systemd_.ready(fmt::format("{} worker(s) ready on {}", target_, settings_.listening_on));
     }
 }
 
@@ -229,6 +230,7 @@ void master::stop_worker(worker& w, int sig, stop_cause cause, const std::string
 }
 
 void master::begin_reload(bool chain, std::string_view how) {
+    systemd_.reloading(how);
     if (reexec_) {
         // The app was imported here: only a fresh master imports it afresh.
         log::info("{}: starting a fresh master; the workers keep serving meanwhile", how);
@@ -239,6 +241,7 @@ void master::begin_reload(bool chain, std::string_view how) {
         reexec_(all, chain);
         touch_watch::withdraw_hand_over();
         log::error("{}: could not start a fresh master; carrying on as before", how);
+        systemd_.ready(fmt::format("reload failed (exec); {} worker(s) serve on", target_));
         return;
     }
     generation_ = ++last_generation_;
@@ -251,6 +254,7 @@ void master::begin_workers_reload(std::string_view why) {
         log::warning("{}: no app to give new workers (the last reload failed); not reloading", why);
         return;
     }
+    systemd_.reloading(why);
     generation_ = ++last_generation_;
     chain_reload_ = false;
     log::info("{}: reloading the workers; generation {} is forked from this master", why,

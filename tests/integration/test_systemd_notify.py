@@ -1,0 +1,209 @@
+"""systemd's notification protocol (sd_notify): the test plays systemd's part with its own
+NOTIFY_SOCKET, an AF_UNIX datagram socket that records every message gantry's master sends,
+with the sender's pid (SO_PASSCRED), and checks their order across reloads and a stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from gantry_proc import SLOW
+from procs import wait_until
+
+WAIT = 10.0 * SLOW  # for what must come; a deadline, not a sleep
+
+
+def hello_args(port, *extra):
+    return ("--module", "app:application", "--chdir", "examples/hello",
+            "--socket", f"127.0.0.1:{port}", *extra)
+
+
+def monotonic_usec() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+
+
+class NotifyListener:
+    """systemd's end of NOTIFY_SOCKET: every datagram, parsed, with the sending pid."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        assert len(self.path) < 108, f"socket path too long for AF_UNIX: {self.path}"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.sock.settimeout(0.1)
+        self.lock = threading.Lock()
+        self.messages: list[tuple[int, dict[str, str]]] = []  # (sender pid, fields)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        creds_size = struct.calcsize("3i")
+        while not self.done.is_set():
+            try:
+                data, ancdata, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(creds_size))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            pid = 0
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("3i", payload[:creds_size])[0]
+            fields = {}
+            for line in data.decode().split("\n"):
+                if line:
+                    key, _, value = line.partition("=")
+                    fields[key] = value
+            with self.lock:
+                self.messages.append((pid, fields))
+
+    def close(self):
+        self.done.set()
+        self.thread.join(5)
+        self.sock.close()
+
+    def snapshot(self) -> list[tuple[int, dict[str, str]]]:
+        with self.lock:
+            return list(self.messages)
+
+    def events(self) -> list[str]:
+        """READY / RELOADING / STOPPING in order (WATCHDOG and bare STATUS left out)."""
+        out = []
+        for _, fields in self.snapshot():
+            for key in ("READY", "RELOADING", "STOPPING"):
+                if fields.get(key) == "1":
+                    out.append(key)
+        return out
+
+    def wait_events(self, expected: list[str], what: str) -> None:
+        if not wait_until(lambda: self.events() == expected, WAIT):
+            pytest.fail(f"waiting for {what}: expected events {expected}, got {self.events()}\n"
+                        f"messages: {self.snapshot()}")
+
+    def count(self, key: str) -> int:
+        return sum(1 for _, fields in self.snapshot() if fields.get(key) == "1")
+
+
+@pytest.fixture
+def notify(tmp_path):
+    listener = NotifyListener(tmp_path / "notify.sock")
+    yield listener
+    listener.close()
+
+
+def env_with(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+    env.update(extra)
+    return env
+
+
+def check_reload_cycle(gantry, port, notify, sig):
+    g = gantry.start(*hello_args(port, "--processes", "2"),
+                     env=env_with(NOTIFY_SOCKET=notify.path))
+    notify.wait_events(["READY"], "the first READY=1")
+    ready = [f for _, f in notify.snapshot() if f.get("READY") == "1"][0]
+    assert ready["MAINPID"] == str(g.pid)
+    assert ready["STATUS"].startswith("2 worker(s) ready on "), ready
+    assert f"127.0.0.1:{port}" in ready["STATUS"]
+
+    before = monotonic_usec()
+    os.kill(g.pid, sig)
+    notify.wait_events(["READY", "RELOADING", "READY"], f"the reload after {sig.name}")
+    after = monotonic_usec()
+    reloading = [f for _, f in notify.snapshot() if f.get("RELOADING") == "1"][0]
+    assert before <= int(reloading["MONOTONIC_USEC"]) <= after, (before, reloading, after)
+    assert sig.name in reloading["STATUS"], reloading
+    ready_again = [f for _, f in notify.snapshot() if f.get("READY") == "1"][1]
+    # The fresh master is the same process (exec keeps the pid): MAINPID says so again.
+    assert ready_again["MAINPID"] == str(g.pid)
+    assert ready_again["STATUS"].startswith("2 worker(s) ready on ")
+    assert g.request().status == 200
+
+    g.stop(signal.SIGTERM)
+    notify.wait_events(["READY", "RELOADING", "READY", "STOPPING"], "STOPPING=1 after SIGTERM")
+    stopping = [f for _, f in notify.snapshot() if f.get("STOPPING") == "1"][0]
+    assert stopping.get("STATUS", "").startswith("stopping"), stopping
+    # Only the master speaks to systemd, never a worker (NotifyAccess=main would drop them).
+    assert {pid for pid, _ in notify.snapshot()} == {g.pid}
+    assert all("STATUS" in f for _, f in notify.snapshot() if "WATCHDOG" not in f)
+
+
+def test_ready_reload_ready_stopping_on_sighup(gantry, port, notify):
+    check_reload_cycle(gantry, port, notify, signal.SIGHUP)
+
+
+def test_chain_reload_notifies_the_same(gantry, port, notify):
+    check_reload_cycle(gantry, port, notify, signal.SIGUSR2)
+
+
+def test_touch_reload_notifies_reloading_then_ready(gantry, port, notify, tmp_path):
+    touch = tmp_path / "reload.touch"
+    touch.write_text("")
+    g = gantry.start(*hello_args(port, "--touch-reload", touch),
+                     env=env_with(NOTIFY_SOCKET=notify.path))
+    notify.wait_events(["READY"], "the first READY=1")
+    # Move the mtime forward explicitly: a write within the same clock tick might not.
+    stamp = touch.stat().st_mtime + 5
+    os.utime(touch, (stamp, stamp))
+    notify.wait_events(["READY", "RELOADING", "READY"], "the touch-reload")
+    reloading = [f for _, f in notify.snapshot() if f.get("RELOADING") == "1"][0]
+    assert "touch-reload" in reloading["STATUS"], reloading
+    g.stop()
+
+
+def test_watchdog_pings_every_half_period_across_a_reload(gantry, port, notify):
+    g = gantry.start(*hello_args(port),
+                     env=env_with(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="400000"))
+    notify.wait_events(["READY"], "READY=1")
+    # Every 200 ms: a handful arrive well within the deadline.
+    assert wait_until(lambda: notify.count("WATCHDOG") >= 5, WAIT), notify.snapshot()
+    os.kill(g.pid, signal.SIGHUP)
+    notify.wait_events(["READY", "RELOADING", "READY"], "the reload")
+    # The re-executed master keeps pinging: WATCHDOG_USEC survived the exec.
+    seen = notify.count("WATCHDOG")
+    assert wait_until(lambda: notify.count("WATCHDOG") >= seen + 3, WAIT), notify.snapshot()
+    g.stop()
+    assert {pid for pid, _ in notify.snapshot()} == {g.pid}
+
+
+def test_watchdog_for_another_pid_is_not_ours(gantry, port, notify):
+    # WATCHDOG_PID names the process systemd watches: pid 1 is not gantry, so no pings.
+    g = gantry.start(*hello_args(port),
+                     env=env_with(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="200000",
+                                  WATCHDOG_PID="1"))
+    notify.wait_events(["READY"], "READY=1")
+    # Checking that something does NOT happen: ten of its periods go by.
+    assert not wait_until(lambda: notify.count("WATCHDOG") > 0, 1.0)
+    g.stop()
+
+
+def test_without_notify_socket_nothing_changes(gantry, port):
+    g = gantry.start(*hello_args(port, "--processes", "2"),
+                     env=env_with(WATCHDOG_USEC="200000"))
+    g.wait_for_log("gantry ready:", WAIT)
+    os.kill(g.pid, signal.SIGHUP)
+    assert wait_until(lambda: g.log_text().count("gantry ready:") >= 2, WAIT), g.log_text()
+    assert g.request().status == 200
+    g.stop()
+    assert "sd_notify" not in g.log_text()
+    assert "watchdog" not in g.log_text()
+
+
+def test_notify_socket_nobody_listens_on_warns_once_and_serves(gantry, port, tmp_path):
+    g = gantry.start(*hello_args(port),
+                     env=env_with(NOTIFY_SOCKET=str(tmp_path / "nobody.sock"),
+                                  WATCHDOG_USEC="200000"))
+    g.wait_for_log("gantry ready:", WAIT)
+    assert g.request().status == 200
+    g.stop()
+    assert g.log_text().count("sd_notify to NOTIFY_SOCKET failed") == 1, g.log_text()
