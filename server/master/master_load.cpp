@@ -22,6 +22,9 @@ void master::enter_cheap(const std::string& why) {
         stop_worker(w, SIGTERM, stop_cause::cheap, why, settings_.graceful_timeout);
     }
     log::info("cheap mode ({}): no workers until a connection comes", why);
+    // Ready all the same: the listeners are open and the first connection brings workers (a
+    // --cheap start would otherwise never tell systemd it started).
+    systemd_.ready(fmt::format("cheap mode ({}): no workers until a connection comes", why));
     for (int fd : settings_.listen_fds) {
         auto watcher = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
         watcher->async_wait(boost::asio::posix::stream_descriptor::wait_read,

@@ -6,6 +6,7 @@ with the sender's pid (SO_PASSCRED), and checks their order across reloads and a
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -16,6 +17,7 @@ import pytest
 
 from gantry_proc import SLOW
 from procs import wait_until
+from reload_app import copy_app, set_version
 
 WAIT = 10.0 * SLOW  # for what must come; a deadline, not a sleep
 
@@ -107,8 +109,8 @@ def env_with(**extra) -> dict:
     return env
 
 
-def check_reload_cycle(gantry, port, notify, sig):
-    g = gantry.start(*hello_args(port, "--processes", "2"),
+def check_reload_cycle(gantry, port, notify, sig, extra=()):
+    g = gantry.start(*hello_args(port, "--processes", "2", *extra),
                      env=env_with(NOTIFY_SOCKET=notify.path))
     notify.wait_events(["READY"], "the first READY=1")
     ready = [f for _, f in notify.snapshot() if f.get("READY") == "1"][0]
@@ -138,8 +140,9 @@ def check_reload_cycle(gantry, port, notify, sig):
     assert all("STATUS" in f for _, f in notify.snapshot() if "WATCHDOG" not in f)
 
 
-def test_ready_reload_ready_stopping_on_sighup(gantry, port, notify):
-    check_reload_cycle(gantry, port, notify, signal.SIGHUP)
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
+def test_ready_reload_ready_stopping_on_sighup(gantry, port, notify, extra):
+    check_reload_cycle(gantry, port, notify, signal.SIGHUP, extra)
 
 
 def test_chain_reload_notifies_the_same(gantry, port, notify):
@@ -158,6 +161,65 @@ def test_touch_reload_notifies_reloading_then_ready(gantry, port, notify, tmp_pa
     notify.wait_events(["READY", "RELOADING", "READY"], "the touch-reload")
     reloading = [f for _, f in notify.snapshot() if f.get("RELOADING") == "1"][0]
     assert "touch-reload" in reloading["STATUS"], reloading
+    g.stop()
+
+
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
+def test_a_failed_reload_says_ready_again_with_why(gantry, port, notify, tmp_path, extra):
+    """systemd would wait in "reloading" for a READY=1 that a failed reload never brings: the
+    old workers serve on, so gantry says READY=1 with a STATUS that says the reload failed."""
+    app_dir = copy_app(tmp_path)
+    g = gantry.start("--module", "app:application", "--chdir", app_dir,
+                     "--socket", f"127.0.0.1:{port}", "--processes", "2", *extra,
+                     env=env_with(NOTIFY_SOCKET=notify.path),
+                     allow_log_errors=True)  # the failed reload is an error line
+    notify.wait_events(["READY"], "READY=1")
+    source = app_dir / "app.py"
+    good = source.read_text()
+    source.write_text(good + '\nraise RuntimeError("broken deploy for the notify test")\n')
+    shutil.rmtree(app_dir / "__pycache__", ignore_errors=True)
+    os.kill(g.pid, signal.SIGHUP)
+    notify.wait_events(["READY", "RELOADING", "READY"], "READY=1 after the failed reload")
+    ready = [f for _, f in notify.snapshot() if f.get("READY") == "1"][1]
+    assert ready["STATUS"].startswith("reload failed"), ready
+    assert ready["MAINPID"] == str(g.pid)
+    assert g.request().text.startswith("v1 pid=")
+
+    source.write_text(good)
+    set_version(app_dir, "v2-fixed")
+    os.kill(g.pid, signal.SIGHUP)
+    notify.wait_events(["READY", "RELOADING", "READY", "RELOADING", "READY"],
+                       "the reload of the fixed code")
+    ready = [f for _, f in notify.snapshot() if f.get("READY") == "1"][2]
+    assert ready["STATUS"].startswith("2 worker(s) ready on "), ready
+    assert wait_until(lambda: g.request().text.startswith("v2-fixed pid="), WAIT)
+    g.stop()
+
+
+def test_a_cheap_master_is_ready_before_any_worker(gantry, port, notify):
+    g = gantry.start(*hello_args(port, "--cheap"), env=env_with(NOTIFY_SOCKET=notify.path))
+    # The readiness probe woke the pool: READY=1 came first for the cheap master, again
+    # once its worker is up.
+    notify.wait_events(["READY", "READY"], "READY=1 twice")
+    first, second = [f for _, f in notify.snapshot() if f.get("READY") == "1"]
+    assert first["STATUS"].startswith("cheap mode (--cheap)"), first
+    assert second["STATUS"].startswith("1 worker(s) ready on "), second
+    g.stop()
+
+
+def test_status_lines_follow_the_requests(gantry, port, notify):
+    g = gantry.start(*hello_args(port), env=env_with(NOTIFY_SOCKET=notify.path))
+    notify.wait_events(["READY"], "READY=1")
+    for _ in range(3):
+        assert g.request().status == 200
+
+    def served():  # the readiness probe was one request too
+        return [f["STATUS"] for _, f in notify.snapshot()
+                if "STATUS" in f and "request(s) served" in f["STATUS"]
+                and int(f["STATUS"].split(" request(s)")[0].rsplit(" ", 1)[1]) >= 4]
+
+    assert wait_until(served, WAIT), notify.snapshot()
+    assert served()[-1].startswith("1 of 1 worker(s) ready on "), served()
     g.stop()
 
 
