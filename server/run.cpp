@@ -22,6 +22,7 @@
 #include "server/master/master.hpp"
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
+#include "server/net/socket_activation.hpp"
 #include "server/process/exit_codes.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
@@ -74,7 +75,12 @@ unix_node unix_node_of(const options& o) {
     return node;
 }
 
-// Binds every --socket and --http-socket, or takes over the ones a replaced master bound.
+// The hand-over names a socket systemd passed with this prefix: it stays systemd's across
+// reloads (its unix socket file is left behind at exit).
+constexpr std::string_view systemd_prefix = "systemd ";
+
+// Binds every --socket and --http-socket, or takes over the ones a replaced master bound or
+// systemd passed (socket activation).
 std::vector<listener> open_listeners(const options& o, const handover* inherited) {
     std::vector<listener> out;
     out.reserve(o.sockets.size() + o.http_sockets.size());
@@ -90,13 +96,30 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
             handed.emplace_back(fd);
         }
     }
+    std::vector<unique_fd> activated =
+        inherited == nullptr ? take_activated_sockets() : std::vector<unique_fd>{};
     const auto open = [&](const std::string& text, listener::protocol speaks) {
         const listen_address address = parse_listen_address(
             text, speaks == listener::protocol::http ? "--http-socket" : "--socket");
         for (std::size_t i = 0; i < handed.size(); ++i) {
-            if (handed[i] && inherited->listeners[i].first == text) {
-                out.emplace_back(address, speaks, std::move(handed[i]))
-                    .configure(o.socket_timeout, defer);
+            const std::string& name = inherited->listeners[i].first;
+            const bool systemds = name == std::string(systemd_prefix) + text;
+            if (handed[i] && (name == text || systemds)) {
+                listener& l = out.emplace_back(address, speaks, std::move(handed[i]));
+                l.configure(o.socket_timeout, defer);
+                if (systemds) {
+                    l.set_from_systemd();
+                }
+                return;
+            }
+        }
+        for (unique_fd& fd : activated) {
+            if (fd && bound_to(fd.get(), address)) {
+                log::info("{} {}: the socket systemd passed (descriptor {})", address.option, text,
+                          fd.get());
+                listener& l = out.emplace_back(address, speaks, std::move(fd));
+                l.configure(o.socket_timeout, defer);
+                l.set_from_systemd();
                 return;
             }
         }
@@ -107,6 +130,14 @@ std::vector<listener> open_listeners(const options& o, const handover* inherited
     }
     for (const std::string& s : o.http_sockets) {
         open(s, listener::protocol::http);
+    }
+    for (const unique_fd& fd : activated) {
+        if (fd) {  // closed: a worker would inherit it, and nobody accept on it
+            log::warning(
+                "socket activation: descriptor {} from systemd is bound where no --socket or "
+                "--http-socket is; closing it",
+                fd.get());
+        }
     }
     // A socket the reloaded configuration no longer names: left open, every new worker would
     // inherit it and its clients would wait in a backlog nobody accepts from.
@@ -241,7 +272,8 @@ master::reexec make_reexec(const std::vector<std::string>& argv, const std::stri
                    .listeners = {},
                    .workers = workers};
         for (const listener& l : listeners) {
-            h.listeners.emplace_back(l.name(), l.fd());
+            h.listeners.emplace_back(
+                l.from_systemd() ? std::string(systemd_prefix) + l.name() : l.name(), l.fd());
         }
         reexec_master(argv, start_dir, h);
     };

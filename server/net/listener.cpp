@@ -136,7 +136,7 @@ listener::~listener() {
         return;  // moved from
     }
     fd_.reset();
-    if (address_.type == listen_address::kind::unix_path) {
+    if (address_.type == listen_address::kind::unix_path && !from_systemd_) {
         unlink(address_.path.c_str());
     }
 }

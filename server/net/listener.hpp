@@ -39,6 +39,11 @@ public:
     listener& operator=(listener&&) = delete;
     listener(const listener&) = delete;
 
+    // A socket systemd passed (socket activation): its unix socket file is systemd's, and
+    // stays when gantry stops.
+    void set_from_systemd() noexcept { from_systemd_ = true; }
+    bool from_systemd() const noexcept { return from_systemd_; }
+
     // The socket options accepted connections inherit, as the constructor sets them.
     void configure(int io_timeout, bool defer_accept) noexcept;
 
@@ -52,6 +57,7 @@ private:
     listen_address address_;
     protocol speaks_;
     unique_fd fd_;
+    bool from_systemd_ = false;
 };
 
 }  // namespace gantry::server

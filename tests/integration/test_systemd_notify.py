@@ -12,11 +12,13 @@ import socket
 import struct
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from gantry_proc import SLOW
-from procs import wait_until
+from gantry_proc import SLOW, Gantry, free_port
+from paths import GANTRY_BIN, REPO
+from procs import listening_tcp_ports, wait_until
 from reload_app import copy_app, set_version
 
 WAIT = 10.0 * SLOW  # for what must come; a deadline, not a sleep
@@ -269,3 +271,56 @@ def test_notify_socket_nobody_listens_on_warns_once_and_serves(gantry, port, tmp
     assert g.request().status == 200
     g.stop()
     assert g.log_text().count("sd_notify to NOTIFY_SOCKET failed") == 1, g.log_text()
+
+
+# -- socket activation -------------------------------------------------------------------
+
+SOCKET_ACTIVATE = shutil.which("systemd-socket-activate")
+
+
+def start_activated(gantry, listen, args, env):
+    """gantry under systemd-socket-activate, which binds `listen`, waits for the first
+    connection (the readiness probe) and execs gantry in its own process with LISTEN_FDS."""
+    if SOCKET_ACTIVATE is None:
+        pytest.skip("systemd-socket-activate is not installed")
+    g = Gantry(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
+    gantry.instances.append(g)
+    passed = [f"--setenv={k}" for k in env if k in ("NOTIFY_SOCKET",)]
+    return g.start("-l", listen, *passed, str(GANTRY_BIN), *args, env=env)
+
+
+@pytest.mark.parametrize("kind", ["tcp", "unix"])
+def test_socket_activation_serves_and_reloads_on_the_passed_socket(gantry, port, notify, tmp_path,
+                                                                   kind):
+    address = f"127.0.0.1:{port}" if kind == "tcp" else str(tmp_path / "gantry.sock")
+    args = ("--module", "app:application", "--chdir", "examples/hello", "--socket", address,
+            "--processes", "2")
+    g = start_activated(gantry, address, args, env_with(NOTIFY_SOCKET=notify.path))
+    g.wait_for_log(f"--socket {address}: the socket systemd passed (descriptor 3)", WAIT)
+    notify.wait_events(["READY"], "READY=1")
+    assert g.request().status == 200
+    os.kill(g.pid, signal.SIGHUP)
+    notify.wait_events(["READY", "RELOADING", "READY"], "the reload")
+    assert g.request().status == 200
+    # The reloaded master serves on systemd's socket still: descriptor 3, never bound again.
+    assert os.readlink(f"/proc/{g.pid}/fd/3").startswith("socket:")
+    assert g.log_text().count("the socket systemd passed") == 1
+    g.stop()
+    notify.wait_events(["READY", "RELOADING", "READY", "STOPPING"], "STOPPING=1")
+    if kind == "unix":  # systemd's socket file: left for the next activation
+        assert Path(address).exists()
+
+
+def test_an_activated_socket_no_option_names_is_closed(gantry, port, tmp_path):
+    other = free_port()
+    if SOCKET_ACTIVATE is None:
+        pytest.skip("systemd-socket-activate is not installed")
+    g = Gantry(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
+    gantry.instances.append(g)
+    # Two sockets: the probe's port is activated (fd 3), the other (fd 4) matches nothing.
+    g.start("-l", f"127.0.0.1:{port}", "-l", f"127.0.0.1:{other}", str(GANTRY_BIN),
+            *hello_args(port), env=env_with())
+    g.wait_for_log("descriptor 4 from systemd is bound where no --socket or --http-socket "
+                   "is; closing it", WAIT)
+    assert listening_tcp_ports(g.pid) == {port}
+    g.stop()
