@@ -9,7 +9,7 @@ build-essential cmake ccache pkg-config clang-format clang-tidy
 clang-14 libclang-rt-14-dev libfuzzer-14-dev
 libboost-dev libfmt-dev libyaml-cpp-dev pybind11-dev python3-dev catch2 libsystemd-dev
 python3 python3-venv python3-flask python3-django python3-pytest python3-requests
-nginx
+nginx systemd
 "
 [ $# -gt 0 ] && PACKAGES="$*"
 
