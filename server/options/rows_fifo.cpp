@@ -10,7 +10,7 @@ std::vector<option_def> fifo_rows() {
         list("master-fifo", "", "Master FIFO",
              "make this named pipe (mode 0600) and act on each byte written to it: r/R reload, "
              "c chain reload, q graceful stop, Q immediate stop, +/- one worker more/fewer, "
-             "l reopen logs, L rotate logs, w reload workers (repeatable)",
+             "l reopen logs, L rotate logs, w reload workers",
              &options::master_fifo, value_type::path),
     };
 }
