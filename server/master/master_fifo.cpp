@@ -131,6 +131,14 @@ master_fifos::master_fifos(boost::asio::io_context& io, const std::vector<std::s
             f->writer = unique_fd(it->second.writer);
             handed.erase(it);
         } else {
+            // check_master_fifos() refused this at start-up; after a reload's exec, a path
+            // that became something else is left alone (never deleted) and not read.
+            struct stat st {};
+            if (lstat(f->path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+                log::error("--master-fifo {}: exists and is {}; left alone, not read", p,
+                           kind_of(st.st_mode));
+                continue;
+            }
             // As uWSGI does: a FIFO left behind (a master killed outright) is made afresh,
             // so that its owner and mode are ours.
             if (unlink(f->path.c_str()) != 0 && errno != ENOENT) {

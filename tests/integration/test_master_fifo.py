@@ -16,6 +16,7 @@ import pytest
 
 import uwsgi_client
 from gantry_proc import STOP_TIMEOUT, SLOW
+from paths import REPO
 from procs import wait_until
 from reload_app import copy_app, set_version
 
@@ -54,11 +55,12 @@ def wait_exit(g, expect_code=0):
     return code
 
 
+@pytest.mark.parametrize("extra", [(), ("--lazy-apps",)], ids=["preload", "lazy-apps"])
 @pytest.mark.parametrize("byte", ["r", "R"])
-def test_reload(gantry, port, tmp_path, byte):
+def test_reload(gantry, port, tmp_path, byte, extra):
     app_dir = copy_app(tmp_path)
     fifo = tmp_path / "master.fifo"
-    g = start(gantry, port, app_dir, "--master-fifo", fifo, processes=2)
+    g = start(gantry, port, app_dir, "--master-fifo", fifo, *extra, processes=2)
     master = g.pid
     old = g.wait_for_workers(2)
     answers(g, "v1")
@@ -276,6 +278,34 @@ def test_a_path_that_is_not_a_fifo_is_refused(gantry, port, tmp_path, kind):
     assert len(lines) == 1 and "--master-fifo" in lines[0] and str(path) in lines[0], out
     if kind == "file":
         assert path.read_text() == "keep me"
+
+
+def test_a_reload_drops_a_fifo_and_leaves_a_regular_file_alone(gantry, port, tmp_path):
+    """The new master re-reads its config (an INI here): a FIFO no longer named is removed;
+    a new one whose path is a regular file is left alone, not deleted, and not read."""
+    first, second = tmp_path / "a.fifo", tmp_path / "b.fifo"
+    ini = tmp_path / "g.ini"
+    ini.write_text(f"[uwsgi]\nmodule = app:application\nchdir = {REPO / 'examples/hello'}\n"
+                   f"socket = 127.0.0.1:{port}\nmaster-fifo = {first}\nmaster-fifo = {second}\n")
+    g = gantry.start("--ini", ini, address=f"127.0.0.1:{port}")
+    ini.write_text(ini.read_text().replace(f"master-fifo = {second}\n", ""))
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log("gantry ready: 1 worker(s) of generation 2", timeout=ANSWER_TIMEOUT)
+    assert wait_until(lambda: not second.exists(), 5), "the dropped FIFO was not removed"
+    send(first, "+")
+    g.wait_for_workers(2)
+    third = tmp_path / "c.fifo"
+    third.write_text("keep me")
+    with open(ini, "a") as f:
+        f.write(f"master-fifo = {third}\n")
+    g.allow_log_errors = True
+    os.kill(g.pid, signal.SIGHUP)
+    g.wait_for_log(f"--master-fifo {third}: exists and is a regular file; left alone",
+                   timeout=ANSWER_TIMEOUT)
+    g.wait_for_log("gantry ready: 1 worker(s) of generation 3", timeout=ANSWER_TIMEOUT)
+    assert third.read_text() == "keep me"
+    send(first, "+")  # the FIFO that stayed is still read
+    g.wait_for_log(f"master-fifo {first}: '+'")
 
 
 def test_the_fifo_works_after_a_sighup_reload(gantry, port, tmp_path):
