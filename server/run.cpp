@@ -338,6 +338,7 @@ int run(const options& o, const std::vector<std::string>& argv) {
     change_directory(o.chdir);
     if (from == nullptr) {  // a reload carries on without a folder that went away, with a warning
         check_touch_folders(touch_files_of(o));
+        check_master_fifos(o.master_fifo);
     }
     const std::vector<listener> listeners = open_listeners(o, from);
     const pidfile pid(o.pidfile, from != nullptr);

@@ -158,7 +158,8 @@ master_settings master_settings_of(const options& o, const std::vector<listener>
             .listen_fds = listen_fds(listeners),
             .cron_jobs = cron_jobs(o, app_imported),
             .touch_files = touch_files_of(o),
-            .graceful_sigint = o.graceful_sigint};
+            .graceful_sigint = o.graceful_sigint,
+            .master_fifos = o.master_fifo};
 }
 
 }  // namespace gantry::server

@@ -8,6 +8,7 @@
 
 #include "server/log/log.hpp"
 #include "server/log/log_file.hpp"
+#include "server/master/fifo_command.hpp"
 
 namespace gantry::server {
 namespace {
@@ -48,7 +49,13 @@ master::master(const master_settings& settings, embed::interpreter& python, scor
                    pending_touches_.emplace_back(action, path);
                    step(false);
                }),
-      systemd_(io_) {
+      systemd_(io_),
+      fifos_(io_, settings.master_fifos, [this](std::size_t index, unsigned char byte) {
+          // Acted on at once, before the next byte is read: one that execs the master leaves
+          // the rest in the pipe for the new one.
+          on_fifo(index, byte);
+          step(false);
+      }) {
     for (int sig :
          {SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU}) {
         signals_.add(sig);
@@ -68,6 +75,7 @@ int master::run() {
     wait_for_tick();
     wait_for_doorbell();
     touches_.start();
+    fifos_.start();
     // Handlers are in place: signals held back across a reload's exec may come in now.
     sigset_t none;
     sigemptyset(&none);
@@ -172,10 +180,10 @@ void master::handle_signal(int sig) {
                          sig == SIGUSR2 ? "SIGUSR2: chain reload" : "SIGHUP: reload");
             break;
         case SIGTTIN:
-            on_grow();
+            on_grow("SIGTTIN");
             break;
         case SIGTTOU:
-            on_shrink();
+            on_shrink("SIGTTOU");
             break;
         case SIGUSR1:
             on_reopen_logs("SIGUSR1");
@@ -196,23 +204,23 @@ void master::on_stop(int sig) {
     }
 }
 
-void master::on_grow() {
+void master::on_grow(std::string_view why) {
     if (free_slot() < 0 || target_ >= board_.workers() / 2) {
-        log::warning("SIGTTIN: already at the most workers this gantry can hold ({})", target_);
+        log::warning("{}: already at the most workers this gantry can hold ({})", why, target_);
         return;
     }
-    log::info("SIGTTIN: {} -> {} workers", target_, target_ + 1);
+    log::info("{}: {} -> {} workers", why, target_, target_ + 1);
     ++target_;
 }
 
-void master::on_shrink() {
+void master::on_shrink(std::string_view why) {
     if (target_ <= 1) {
-        log::warning("SIGTTOU: keeping the last worker");
+        log::warning("{}: keeping the last worker", why);
         return;
     }
-    log::info("SIGTTOU: {} -> {} workers", target_, target_ - 1);
+    log::info("{}: {} -> {} workers", why, target_, target_ - 1);
     if (worker* w = find_live(target_, generation_)) {
-        stop_worker(*w, SIGTERM, stop_cause::shrink, "the pool shrank (SIGTTOU)",
+        stop_worker(*w, SIGTERM, stop_cause::shrink, fmt::format("the pool shrank ({})", why),
                     settings_.graceful_timeout);
     }
     --target_;
@@ -284,6 +292,75 @@ void master::report_status() {
     systemd_.periodic_status(
         fmt::format("{} of {} worker(s) ready on {}, {} busy, {} request(s) served by them", ready,
                     target_, settings_.listening_on, busy, requests));
+}
+
+void master::on_fifo(std::size_t index, unsigned char byte) {
+    const std::string& path = fifos_.path(index);
+    const fifo_command command = fifo_command_of(byte);
+    if (command == fifo_command::blank) {
+        return;
+    }
+    if (command == fifo_command::unknown) {
+        if (!unknown_fifo_bytes_.test(byte)) {
+            unknown_fifo_bytes_.set(byte);
+            log::warning("master-fifo {}: {} is not a command gantry has (it has {})", path,
+                         printable_byte(byte), fifo_commands_known);
+        }
+        return;
+    }
+    // "master-fifo /run/app.fifo: 'l'" starts every line the command logs.
+    const std::string who = fmt::format("master-fifo {}: {}", path, printable_byte(byte));
+    const std::string how = fmt::format("{}: {}", who, describe(command));
+    if (stopping_ && command != fifo_command::immediate_stop) {
+        log::info("{}: ignored, gantry is stopping", how);
+        return;
+    }
+    switch (command) {
+        case fifo_command::reload:
+        case fifo_command::chain_reload:
+            begin_reload(command == fifo_command::chain_reload, how);
+            break;
+        case fifo_command::graceful_stop:
+            log::info("{} (up to {} s)", how, settings_.graceful_timeout.count());
+            begin_stop(SIGTERM, settings_.graceful_timeout);
+            break;
+        case fifo_command::immediate_stop:
+            log::info("{}", how);
+            begin_stop(SIGINT, immediate_stop_timeout);
+            break;
+        case fifo_command::grow:
+            on_grow(who);
+            break;
+        case fifo_command::shrink:
+            on_shrink(who);
+            break;
+        case fifo_command::reopen_logs:
+            on_reopen_logs(who);
+            break;
+        case fifo_command::rotate_logs:
+            rotate_logs(who);
+            break;
+        case fifo_command::workers_reload:
+            begin_workers_reload(who);
+            break;
+        case fifo_command::select_fifo:
+            select_fifo(who, static_cast<std::size_t>(byte - '0'));
+            break;
+        case fifo_command::blank:
+        case fifo_command::unknown:
+            break;
+    }
+}
+
+void master::select_fifo(std::string_view who, std::size_t n) {
+    if (n >= fifos_.size()) {
+        log::warning("{}: there is no FIFO {} (FIFO 0 to {} were given); ignored", who, n,
+                     fifos_.size() - 1);
+        return;
+    }
+    active_fifo_ = n;
+    log::info("{}: the active master FIFO is now {} (gantry reads every FIFO at all times)", who,
+              fifos_.path(n));
 }
 
 void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {

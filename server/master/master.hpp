@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <bitset>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -26,6 +27,7 @@
 
 #include "server/cron/cron_runner.hpp"
 #include "server/master/cheaper_policy.hpp"
+#include "server/master/master_fifo.hpp"
 #include "server/master/stop_cause.hpp"
 #include "server/master/touch_watch.hpp"
 #include "server/process/systemd_notify.hpp"
@@ -56,8 +58,9 @@ struct master_settings {
     int cheaper_overload = 3;     // seconds
     std::vector<int> listen_fds;  // watched for a pending connection while cheap
     std::vector<cron_job_spec> cron_jobs;
-    std::vector<touch_file> touch_files;  // --touch-reload and friends
-    bool graceful_sigint = false;         // SIGINT stops gracefully, as SIGTERM does
+    std::vector<touch_file> touch_files;    // --touch-reload and friends
+    bool graceful_sigint = false;           // SIGINT stops gracefully, as SIGTERM does
+    std::vector<std::string> master_fifos;  // --master-fifo paths
 };
 
 // A worker process the master knows: its own, or one inherited from the master it replaced.
@@ -118,12 +121,16 @@ private:
     // One handler per signal, as gunicorn's arbiter has.
     void handle_signal(int sig);
     void on_stop(int sig);
-    void on_grow();
-    void on_shrink();
+    void on_grow(std::string_view why);
+    void on_shrink(std::string_view why);
     void on_reopen_logs(std::string_view why);
     void tell_workers_to_reopen_logs();
     // A touch file changed (see touch_watch): what its option says, as the signal would.
     void on_touch(touch_action action, const std::string& path);
+    // A byte written to the `index`th --master-fifo: uWSGI's command for it (fifo_command).
+    void on_fifo(std::size_t index, unsigned char byte);
+    // uWSGI's `0`-`9`: there only the active FIFO exists; here every FIFO is read anyway.
+    void select_fifo(std::string_view who, std::size_t n);
     // New workers forked from this master (its app as it is), the old ones stopped once
     // they are up: uWSGI's touch-workers-reload.
     void begin_workers_reload(std::string_view why);
@@ -193,6 +200,9 @@ private:
     cron_runner cron_;
     touch_watch touches_;
     systemd_notifier systemd_;  // after io_: its watchdog timer runs there
+    master_fifos fifos_;
+    std::size_t active_fifo_ = 0;          // uWSGI's `0`-`9`: only named in the log here
+    std::bitset<256> unknown_fifo_bytes_;  // each unknown byte is logged once
 };
 
 }  // namespace gantry::server

@@ -238,7 +238,9 @@ void master::begin_reload(bool chain, std::string_view how) {
         // or counted in their scoreboard slot.
         const std::vector<worker_process> all(workers_.begin(), workers_.end());
         touches_.hand_over();
+        fifos_.hand_over();
         reexec_(all, chain);
+        fifos_.withdraw_hand_over();
         touch_watch::withdraw_hand_over();
         log::error("{}: could not start a fresh master; carrying on as before", how);
         systemd_.ready(fmt::format("reload failed (exec); {} worker(s) serve on", target_));

@@ -59,6 +59,7 @@ struct options {
     std::vector<std::string> touch_workers_reload;  // new workers from the master's app
     std::vector<std::string> touch_logreopen;       // reopen the log (SIGUSR1)
     std::vector<std::string> touch_logrotate;       // rotate the log (for now: reopen it)
+    std::vector<std::string> master_fifo;           // named pipes the master reads commands from
     int py_autoreload = 0;         // seconds between looks at the imported modules; 0: off
     bool graceful_sigint = false;  // SIGINT stops gracefully, like SIGTERM (hook-master-start)
 

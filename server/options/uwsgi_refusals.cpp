@@ -70,9 +70,6 @@ constexpr std::array refusals = {
     uwsgi_refusal{"cache", true, "use Redis or memcached (Django's and Flask's cache backends)"},
     uwsgi_refusal{"daemonize", true, "run gantry in the foreground under systemd or a container"},
     uwsgi_refusal{"stats", true, not_yet_stats},
-    uwsgi_refusal{"master-fifo", false,
-                  "gantry has no master FIFO yet: remove the line and send signals to the "
-                  "master (README: Signals) for now"},
     uwsgi_refusal{"carbon", true, not_yet_stats},
     uwsgi_refusal{"sharedarea", false, "use Redis or memcached"},
     uwsgi_refusal{"alarm", true, "alert from your monitoring (Prometheus, journald) instead"},
