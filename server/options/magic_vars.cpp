@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #ifndef GANTRY_VERSION
 #define GANTRY_VERSION "dev"
@@ -16,6 +18,8 @@
 
 namespace gantry::server {
 namespace {
+
+namespace fs = std::filesystem;
 
 // uWSGI's djb33x hash of the file's path, as 8 hex digits in memory order (%j).
 std::string path_hash(std::string_view path) {
@@ -37,6 +41,35 @@ std::string host_name() {
     return name;
 }
 
+// The variables that are the process's, not a file's (%b %v %h %t %T %V %k %[ %u %U %g %G):
+// read once, as uWSGI sets them once at start-up.
+const std::vector<std::pair<char, std::string>>& process_values() {
+    static const std::vector<std::pair<char, std::string>> values = [] {
+        std::error_code ec;
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        const std::string uid = std::to_string(getuid());
+        const std::string gid = std::to_string(getgid());
+        const passwd* pw = getpwuid(getuid());
+        const group* gr = getgrgid(getgid());
+        return std::vector<std::pair<char, std::string>>{
+            {'b', fs::read_symlink("/proc/self/exe", ec).string()},
+            {'v', fs::current_path(ec).string()},
+            {'h', host_name()},
+            {'t', std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count())},
+            {'T',
+             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count())},
+            {'V', GANTRY_VERSION},
+            {'k', std::to_string(std::max(1U, std::thread::hardware_concurrency()))},
+            {'[', "\033"},
+            {'u', uid},
+            {'U', pw != nullptr ? std::string(pw->pw_name) : uid},
+            {'g', gid},
+            {'G', gr != nullptr ? std::string(gr->gr_name) : gid},
+        };
+    }();
+    return values;
+}
+
 }  // namespace
 
 void magic_vars::set(char letter, std::string value) {
@@ -47,7 +80,6 @@ void magic_vars::set(char letter, std::string value) {
 
 magic_vars::magic_vars(const std::string& as_given, std::string_view section,
                        const magic_vars* first) {
-    namespace fs = std::filesystem;
     const fs::path full = fs::absolute(as_given).lexically_normal();
     const std::string name = full.filename().string();
     const std::string folder = full.parent_path().string();
@@ -73,22 +105,9 @@ magic_vars::magic_vars(const std::string& as_given, std::string_view section,
     for (; digit <= '9'; ++digit) {
         set(digit, "");
     }
-    std::error_code ec;
-    set('b', fs::read_symlink("/proc/self/exe", ec).string());
-    set('v', fs::current_path(ec).string());
-    set('h', host_name());
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    set('t', std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
-    set('T', std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()));
-    set('V', GANTRY_VERSION);
-    set('k', std::to_string(std::max(1U, std::thread::hardware_concurrency())));
-    set('[', "\033");
-    set('u', std::to_string(getuid()));
-    const passwd* pw = getpwuid(getuid());
-    set('U', pw != nullptr ? pw->pw_name : table_['u']);
-    set('g', std::to_string(getgid()));
-    const group* gr = getgrgid(getgid());
-    set('G', gr != nullptr ? gr->gr_name : table_['g']);
+    for (const auto& [letter, value] : process_values()) {
+        set(letter, value);
+    }
     const magic_vars& top = first != nullptr ? *first : *this;
     for (char c : std::string_view("ODSPCENXIJ")) {
         const auto lower = static_cast<unsigned char>(c - 'A' + 'a');

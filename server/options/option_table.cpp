@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "server/options/option_rows.hpp"
 #include "server/util/config_error.hpp"
@@ -87,14 +88,18 @@ std::span<const option_def> option_table() {
 }
 
 const option_def* find_option(std::string_view name) {
-    for (const option_def& d : all_rows()) {
-        for (std::string_view n : option_names(d)) {
-            if (n == name) {
-                return &d;
+    // Every name and alias, made once: a config file looks up each of its keys.
+    static const std::unordered_map<std::string_view, const option_def*> by_name = [] {
+        std::unordered_map<std::string_view, const option_def*> index;
+        for (const option_def& d : all_rows()) {
+            for (std::string_view n : option_names(d)) {
+                index.try_emplace(n, &d);
             }
         }
-    }
-    return nullptr;
+        return index;
+    }();
+    const auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
 }
 
 std::string suggest_option(std::string_view name) {
