@@ -9,8 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-import threading
-import time
 
 import pytest
 
@@ -18,7 +16,7 @@ import uwsgi_client
 from gantry_proc import STOP_TIMEOUT, SLOW
 from paths import REPO
 from procs import wait_until
-from reload_app import copy_app, set_version
+from reload_app import SlowRequest, copy_app, set_version
 
 ANSWER_TIMEOUT = 15.0
 
@@ -95,22 +93,10 @@ def test_graceful_stop_finishes_in_flight_requests_and_removes_the_fifo(gantry, 
     g = start(gantry, port, app_dir, "--master-fifo", fifo, processes=2)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert stat.S_IMODE(fifo.stat().st_mode) == 0o600
-    result = {}
-
-    def slow_request():
-        try:
-            result["resp"] = g.request(path="/slow", query="1", timeout=10)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            result["error"] = exc
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    g.wait_for_log("slow request started")
+    request = SlowRequest(g, 1)
     send(fifo, "q")
     wait_exit(g, 0)
-    client.join(10)
-    assert "error" not in result, f"{result.get('error')!r}\n--- log ---\n{g.log_text()}"
-    assert result["resp"].status == 200
+    assert request.join().response().status == 200, g.log_text()
     assert f"master-fifo {fifo}: 'q': graceful stop" in g.log_text()
     assert not fifo.exists(), "the FIFO must be removed at exit"
 
@@ -119,25 +105,12 @@ def test_immediate_stop(gantry, port, tmp_path):
     app_dir = copy_app(tmp_path)
     fifo = tmp_path / "master.fifo"
     g = start(gantry, port, app_dir, "--master-fifo", fifo)
-    result = {}
-
-    def slow_request():
-        started = time.monotonic()
-        try:
-            packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/slow", query="5"))
-            result["raw"] = g.send_raw(packet, timeout=10).data
-        except OSError as exc:
-            result["error"] = exc
-        result["elapsed"] = time.monotonic() - started
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    g.wait_for_log("slow request started")
+    request = SlowRequest(g, 5)
     send(fifo, "Q")
     wait_exit(g, 0)
-    client.join(10)
-    assert result["elapsed"] < 4, "Q must not wait for the 5 s request"
-    assert b" 200 " not in result.get("raw", b""), "the request was cut, not completed"
+    request.join()
+    assert request.elapsed < 4, "Q must not wait for the 5 s request"
+    assert b" 200 " not in request.raw, "the request was cut, not completed"
     assert f"master-fifo {fifo}: 'Q': immediate stop" in g.log_text()
     assert not fifo.exists()
 

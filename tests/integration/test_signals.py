@@ -8,12 +8,10 @@ import os
 import re
 import signal
 import stat
-import threading
 import time
 
-import uwsgi_client
 from procs import wait_until
-from reload_app import copy_app
+from reload_app import SlowRequest, copy_app
 
 
 def test_sigterm_finishes_in_flight_request_and_cleans_up(gantry, tmp_path):
@@ -26,27 +24,13 @@ def test_sigterm_finishes_in_flight_request_and_cleans_up(gantry, tmp_path):
     assert stat.S_ISSOCK(sock.stat().st_mode)
     assert stat.S_IMODE(sock.stat().st_mode) == 0o666, "--chmod-socket 666"
 
-    result = {}
-
-    def slow_request():
-        try:
-            result["resp"] = g.request(path="/slow", query="1", timeout=10)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            result["error"] = exc
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    g.wait_for_log("slow request started")
+    request = SlowRequest(g, 1)
     signalled = time.monotonic()
     g.stop(signal.SIGTERM, expect_code=0)
     stopped_after = time.monotonic() - signalled
-    client.join(10)
-    assert not client.is_alive()
-
-    assert "error" not in result, f"the in-flight request failed: {result.get('error')!r}" \
-                                  f"\n--- log ---\n{g.log_text()}"
-    assert result["resp"].status == 200
-    assert result["resp"].text.startswith("v1 pid=")
+    resp = request.join().response()
+    assert resp.status == 200
+    assert resp.text.startswith("v1 pid=")
     assert stopped_after < 5, f"graceful stop of a 1 s request took {stopped_after:.1f}s"
     assert not sock.exists(), "the unix socket file must be removed after SIGTERM"
     assert not pidfile.exists(), "the pidfile must be removed after SIGTERM"
@@ -56,25 +40,11 @@ def test_sigint_stops_at_once(gantry, port, tmp_path):
     app_dir = copy_app(tmp_path)
     g = gantry.start("--module", "app:application", "--chdir", app_dir,
                      "--socket", f"127.0.0.1:{port}")
-    result = {}
-
-    def slow_request():
-        started = time.monotonic()
-        try:
-            packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/slow", query="5"))
-            result["raw"] = g.send_raw(packet, timeout=10).data
-        except OSError as exc:
-            result["error"] = exc
-        result["elapsed"] = time.monotonic() - started
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    g.wait_for_log("slow request started")
+    request = SlowRequest(g, 5)
     g.stop(signal.SIGINT, expect_code=0)
-    client.join(10)
-    assert not client.is_alive()
-    assert result["elapsed"] < 4, "SIGINT must not wait for the 5 s request"
-    assert b" 200 " not in result.get("raw", b""), "the request was cut, not completed"
+    request.join()
+    assert request.elapsed < 4, "SIGINT must not wait for the 5 s request"
+    assert b" 200 " not in request.raw, "the request was cut, not completed"
 
 
 def test_sigttin_sigttou_change_the_worker_count(gantry, port):

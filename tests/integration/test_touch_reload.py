@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 import time
 
 import pytest
 
 import uwsgi_client
 from procs import wait_until
-from reload_app import copy_app, set_version
+from reload_app import SlowRequest, copy_app, set_version
 
 ANSWER_TIMEOUT = 15.0
 # How long to watch for a second, unwanted action: the debounce's quiet period (0.2 s) and the
@@ -237,25 +236,12 @@ def test_py_autoreload_serves_edited_code(gantry, port, tmp_path, extra):
 
 
 def slow_request_during(g, sig):
-    """Sends SIGNAL to the master while a 2 s request is in flight; returns what the client
-    got (its raw bytes, or the error) and how long the master took to stop."""
-    result = {}
-
-    def slow_request():
-        try:
-            packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/slow", query="2"))
-            result["raw"] = g.send_raw(packet, timeout=10).data
-        except OSError as exc:
-            result["error"] = exc
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    g.wait_for_log("slow request started")
+    """Sends SIGNAL to the master while a 2 s request is in flight; returns the request (its
+    raw bytes, or the error) and how long the master took to stop."""
+    request = SlowRequest(g, 2)
     signalled = time.monotonic()
     g.stop(sig, expect_code=0)
-    client.join(10)
-    assert not client.is_alive()
-    return result, time.monotonic() - signalled
+    return request.join(), time.monotonic() - signalled
 
 
 def test_hook_makes_sigint_graceful(gantry, port, tmp_path):
@@ -263,8 +249,8 @@ def test_hook_makes_sigint_graceful(gantry, port, tmp_path):
     g = start(gantry, port, app_dir,
               "--hook-master-start", "unix_signal:15 gracefully_kill_them_all",
               "--hook-master-start", "unix_signal:2 gracefully_kill_them_all")
-    result, _ = slow_request_during(g, signal.SIGINT)
-    assert b" 200 " in result.get("raw", b""), f"the request was cut: {result}\n{g.log_text()}"
+    request, _ = slow_request_during(g, signal.SIGINT)
+    assert b" 200 " in request.raw, f"the request was cut: {request.error!r}\n{g.log_text()}"
     assert "SIGINT: graceful stop" in g.log_text()
 
 
@@ -272,8 +258,8 @@ def test_without_the_hook_sigint_stops_at_once(gantry, port, tmp_path):
     app_dir = copy_app(tmp_path)
     g = start(gantry, port, app_dir,
               "--hook-master-start", "unix_signal:15 gracefully_kill_them_all")
-    result, took = slow_request_during(g, signal.SIGINT)
-    assert b" 200 " not in result.get("raw", b""), "the request completed"
+    request, took = slow_request_during(g, signal.SIGINT)
+    assert b" 200 " not in request.raw, "the request completed"
     assert took < 1.5, f"SIGINT waited {took:.1f}s"
     assert "SIGINT: stopping now" in g.log_text()
 
