@@ -58,3 +58,12 @@ class SlowRequest:
     def response(self):
         assert self.error is None, f"the in-flight request failed: {self.error!r}"
         return uwsgi_client.parse_response(self.raw)
+
+
+def assert_replaced_one_at_a_time(log_after: str, workers: int = 2):
+    """The log after a chain reload began: each old worker stopped only once its replacement
+    was spawned."""
+    assert "replacing them one at a time" in log_after, log_after
+    for i in range(1, workers + 1):
+        assert log_after.index(f"spawned worker {i}") < log_after.index(f"stopping worker {i}"), \
+            log_after

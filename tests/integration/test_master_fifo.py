@@ -16,7 +16,7 @@ import uwsgi_client
 from gantry_proc import STOP_TIMEOUT, SLOW
 from paths import REPO
 from procs import wait_until
-from reload_app import SlowRequest, copy_app, set_version
+from reload_app import SlowRequest, assert_replaced_one_at_a_time, copy_app, set_version
 
 ANSWER_TIMEOUT = 15.0
 
@@ -81,10 +81,7 @@ def test_chain_reload_replaces_one_worker_at_a_time(gantry, port, tmp_path):
     answers(g, "v2")
     g.wait_for_log(f"master-fifo {fifo}: 'c': chain reload")
     g.wait_for_workers(2, exclude=old)
-    log = g.log_text().split("'c': chain reload", 1)[1]
-    assert "replacing them one at a time" in log, log
-    for i in (1, 2):  # each old worker stops only once its replacement is there
-        assert log.index(f"spawned worker {i}") < log.index(f"stopping worker {i}"), log
+    assert_replaced_one_at_a_time(g.log_text().split("'c': chain reload", 1)[1])
 
 
 def test_graceful_stop_finishes_in_flight_requests_and_removes_the_fifo(gantry, port, tmp_path):

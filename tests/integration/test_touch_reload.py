@@ -18,7 +18,7 @@ import pytest
 
 import uwsgi_client
 from procs import wait_until
-from reload_app import SlowRequest, copy_app, set_version
+from reload_app import SlowRequest, assert_replaced_one_at_a_time, copy_app, set_version
 
 ANSWER_TIMEOUT = 15.0
 # How long to watch for a second, unwanted action: the debounce's quiet period (0.2 s) and the
@@ -129,10 +129,7 @@ def test_touch_chain_reload_replaces_one_worker_at_a_time(gantry, port, tmp_path
     answers(g, "v2")
     g.wait_for_log(f"touch-chain-reload {trigger} changed: chain reload")
     g.wait_for_workers(2, exclude=old)
-    log = g.log_text().split("chain reload", 1)[1]
-    assert "replacing them one at a time" in log, log  # SIGUSR2's chain, as test_reload checks
-    for i in (1, 2):  # each old worker stops only once its replacement is there
-        assert log.index(f"spawned worker {i}") < log.index(f"stopping worker {i}"), log
+    assert_replaced_one_at_a_time(g.log_text().split("chain reload", 1)[1])
 
 
 @pytest.mark.parametrize("extra,version", [((), "v1"), (("--lazy-apps",), "v2")],
