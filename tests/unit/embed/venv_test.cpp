@@ -19,7 +19,6 @@ using gantry::testing::temp_dir;
 
 namespace fs = std::filesystem;
 
-
 TEST_CASE("pyvenv.cfg from python3 -m venv") {
     const auto cfg = parse_pyvenv_cfg(
         "home = /usr/bin\n"
