@@ -1,11 +1,17 @@
 #include "server/net/socket_activation.hpp"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include <fmt/format.h>
+#include <charconv>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -34,17 +40,67 @@ bool same_ip(const sockaddr_storage& a, const sockaddr* b) {
 
 }  // namespace
 
-std::vector<unique_fd> take_activated_sockets() {
-    std::vector<unique_fd> out;
-    const int n = sd_listen_fds(1);  // 1: unset the variables
+std::vector<activated_socket> take_activated_sockets() {
+    std::vector<activated_socket> out;
+    char** names = nullptr;
+    const int n = sd_listen_fds_with_names(1, &names);  // 1: unset the variables
     if (n < 0) {
         log::warning("socket activation: LISTEN_FDS: {}", std::strerror(-n));
         return out;
     }
-    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
-        out.emplace_back(fd);  // sd_listen_fds made them close-on-exec
+    for (int i = 0; i < n; ++i) {
+        // sd_listen_fds made them close-on-exec
+        out.push_back({unique_fd(SD_LISTEN_FDS_START + i), names[i]});
+        std::free(names[i]);  // NOLINT(cppcoreguidelines-no-malloc): libsystemd's strings
     }
+    std::free(static_cast<void*>(names));  // NOLINT(cppcoreguidelines-no-malloc)
     return out;
+}
+
+std::optional<listener::protocol> protocol_named(std::string_view name) {
+    const auto is = [name](std::string_view word) {
+        return name == word ||
+               (name.starts_with(word) && name.substr(word.size()).starts_with('-'));
+    };
+    if (is("uwsgi")) {
+        return listener::protocol::uwsgi;
+    }
+    if (is("http")) {
+        return listener::protocol::http;
+    }
+    return std::nullopt;
+}
+
+bool listeners_may_be_passed(char* const* environment) {
+    std::string_view pid;
+    std::string_view names;
+    bool handover = false;
+    for (char* const* e = environment; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view var(*e);
+        if (var.starts_with("LISTEN_PID=")) {
+            pid = var.substr(var.find('=') + 1);
+        } else if (var.starts_with("LISTEN_FDNAMES=")) {
+            names = var.substr(var.find('=') + 1);
+        } else if (var.starts_with("GANTRY_HANDOVER=")) {  // see master/reexec.cpp
+            handover = true;
+        }
+    }
+    if (handover) {
+        return true;
+    }
+    long listen_pid = 0;
+    const auto [end, ec] = std::from_chars(pid.data(), pid.data() + pid.size(), listen_pid);
+    if (ec != std::errc{} || end != pid.data() + pid.size() || listen_pid != getpid()) {
+        return false;  // passed to another process (sd_listen_fds(3) checks the same)
+    }
+    for (std::size_t at = 0; at <= names.size();) {
+        const std::size_t colon = std::min(names.find(':', at), names.size());
+        if (protocol_named(names.substr(at, colon - at))) {
+            return true;
+        }
+        at = colon + 1;
+    }
+    return false;
 }
 
 bool bound_to(int fd, const listen_address& address) {
@@ -76,6 +132,54 @@ bool bound_to(int fd, const listen_address& address) {
     }
     freeaddrinfo(found);
     return match;
+}
+
+std::optional<listen_address> bound_address(int fd) {
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+        return std::nullopt;
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+        return std::nullopt;
+    }
+    listen_address a;
+    char ip[INET6_ADDRSTRLEN] = {};
+    if (bound.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&bound);
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        a.host = ip;
+        a.port = ntohs(in->sin_port);
+        a.text = fmt::format("{}:{}", a.host, a.port);
+    } else if (bound.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&bound);
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        a.host = ip;
+        a.port = ntohs(in6->sin6_port);
+        a.text = fmt::format("[{}]:{}", a.host, a.port);
+    } else if (bound.ss_family == AF_UNIX) {
+        const auto* un = reinterpret_cast<const sockaddr_un*>(&bound);
+        const std::size_t room = len - offsetof(sockaddr_un, sun_path);
+        a.type = listen_address::kind::unix_path;
+        a.path = room > 0 && un->sun_path[0] == '\0'
+                     ? "@" + std::string(un->sun_path + 1, room - 1)
+                     : std::string(un->sun_path, strnlen(un->sun_path, room));
+        a.text = a.path;
+    } else {
+        return std::nullopt;
+    }
+    a.option = "socket activation";
+    return a;
+}
+
+std::string adopted_name(listener::protocol speaks, std::string_view address_text) {
+    return fmt::format("{}://{}", speaks == listener::protocol::http ? "http" : "uwsgi",
+                       address_text);
+}
+
+std::optional<listener::protocol> protocol_of_adopted(std::string_view name) {
+    const auto scheme = name.find("://");
+    return scheme == std::string_view::npos ? std::nullopt : protocol_named(name.substr(0, scheme));
 }
 
 }  // namespace gantry::server

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "server/net/socket_activation.hpp"
 #include "server/options/cli_parser.hpp"
 #include "server/options/entry_values.hpp"
 
@@ -35,7 +36,7 @@ std::optional<config_kind> config_kind_of(const option_def& d) {
     return std::nullopt;
 }
 
-void check_runnable(const options& o, config_problems& problems) {
+void check_runnable(const options& o, char* const* environment, config_problems& problems) {
     if (o.cheaper >= o.processes && o.cheaper > 0) {
         problems.add(fmt::format(
             "--cheaper {} must be below --processes {} (the most workers it may grow to)",
@@ -48,7 +49,9 @@ void check_runnable(const options& o, config_problems& problems) {
     if (o.module.empty() && o.wsgi_file.empty() && o.mounts.empty()) {
         problems.add("no application: give --module MOD[:CALLABLE], --wsgi-file PATH or --mount");
     }
-    if (o.sockets.empty() && o.http_sockets.empty()) {
+    // Sockets systemd passed named "uwsgi…"/"http…" need no option; when they come, the
+    // listeners, once opened, say whether there is one (see run.cpp's open_listeners).
+    if (o.sockets.empty() && o.http_sockets.empty() && !listeners_may_be_passed(environment)) {
         problems.add(
             "no listener: give --socket ADDR (HOST:PORT, :PORT or /path.sock) or --http-socket");
     }
@@ -163,7 +166,7 @@ options load_options(int argc, const char* const* argv, char** environment) {
     // What is missing is worth saying only when nothing said was refused: "no application"
     // after a refused --module line would be noise.
     if ((!o.print_config || o.check_config) && problems.empty()) {
-        check_runnable(o, problems);
+        check_runnable(o, environment, problems);
     }
     problems.throw_if_any();
     return o;

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gantry_proc import SLOW, Gantry, free_port
+from gantry_proc import SLOW, Gantry, free_port, run_to_exit
+from http_client import HttpConn, HttpGantry
 from paths import GANTRY_BIN, REPO
 from procs import listening_tcp_ports, wait_until
 from reload_app import copy_app, set_version
@@ -278,15 +279,18 @@ def test_notify_socket_nobody_listens_on_warns_once_and_serves(gantry, port, tmp
 SOCKET_ACTIVATE = shutil.which("systemd-socket-activate")
 
 
-def start_activated(gantry, listen, args, env):
+def start_activated(gantry, listen, args, env, fdname=None, kind=Gantry):
     """gantry under systemd-socket-activate, which binds `listen`, waits for the first
-    connection (the readiness probe) and execs gantry in its own process with LISTEN_FDS."""
+    connection (the readiness probe: uwsgi, or HTTP for kind=HttpGantry) and execs gantry in
+    its own process with LISTEN_FDS (and LISTEN_FDNAMES with `fdname`)."""
     if SOCKET_ACTIVATE is None:
         pytest.skip("systemd-socket-activate is not installed")
-    g = Gantry(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
+    g = kind(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
     gantry.instances.append(g)
     passed = [f"--setenv={k}" for k in env if k in ("NOTIFY_SOCKET",)]
-    return g.start("-l", listen, *passed, str(GANTRY_BIN), *args, env=env)
+    named = [f"--fdname={fdname}"] if fdname else []
+    return g.start("-l", listen, *named, *passed, str(GANTRY_BIN), *args, env=env,
+                   address=listen)
 
 
 @pytest.mark.parametrize("kind", ["tcp", "unix"])
@@ -324,3 +328,94 @@ def test_an_activated_socket_no_option_names_is_closed(gantry, port, tmp_path):
                    "is; closing it", WAIT)
     assert listening_tcp_ports(g.pid) == {port}
     g.stop()
+
+
+# -- sockets named for their protocol (LISTEN_FDNAMES) -------------------------------------
+
+HELLO_APP = ("--module", "app:application", "--chdir", "examples/hello")
+
+
+def socket_inode(pid: int, fd: int) -> str:
+    return os.readlink(f"/proc/{pid}/fd/{fd}")  # "socket:[INODE]"
+
+
+def ask(g, fdname: str) -> int:
+    """One request in the protocol the socket's name says; its status."""
+    if fdname.startswith("http"):
+        with HttpConn(int(g.address.rpartition(":")[2])) as c:
+            return c.request("GET", "/").status
+    return g.request().status
+
+
+@pytest.mark.parametrize("fdname, kind", [("http", "tcp"), ("uwsgi", "tcp"),
+                                          ("uwsgi-internal", "unix")])
+def test_a_named_socket_serves_with_no_option_and_is_kept_across_reloads(
+        gantry, port, notify, tmp_path, fdname, kind):
+    address = f"127.0.0.1:{port}" if kind == "tcp" else str(tmp_path / "gantry.sock")
+    speaks = "HTTP" if fdname.startswith("http") else "uwsgi"
+    g = start_activated(gantry, address, (*HELLO_APP, "--processes", "2"),
+                        env_with(NOTIFY_SOCKET=notify.path), fdname=fdname,
+                        kind=HttpGantry if speaks == "HTTP" else Gantry)
+    g.wait_for_log(f"socket activation: descriptor 3 named {fdname}: {speaks} on {address}", WAIT)
+    notify.wait_events(["READY"], "READY=1")
+    ready = [f for _, f in notify.snapshot() if f.get("READY") == "1"][0]
+    assert address in ready["STATUS"], ready
+    assert ask(g, fdname) == 200
+    passed = socket_inode(g.pid, 3)
+    assert passed.startswith("socket:")
+
+    os.kill(g.pid, signal.SIGHUP)
+    notify.wait_events(["READY", "RELOADING", "READY"], "the reload")
+    g.wait_for_log(f"socket activation: descriptor 3 kept across the reload: {speaks} on "
+                   f"{address}", WAIT)
+    assert ask(g, fdname) == 200
+    # Never bound again: the reloaded master serves on the very socket systemd passed.
+    assert socket_inode(g.pid, 3) == passed
+    if kind == "tcp":
+        assert listening_tcp_ports(g.pid) == {port}
+    assert "closing it" not in g.log_text()
+
+    g.stop()
+    notify.wait_events(["READY", "RELOADING", "READY", "STOPPING"], "STOPPING=1")
+    if kind == "unix":  # systemd's socket file: left for the next activation
+        assert Path(address).exists()
+
+
+def test_an_option_naming_a_named_socket_says_what_it_speaks(gantry, port):
+    """The name says uwsgi, --http-socket names the address: the option wins, with a warning."""
+    address = f"127.0.0.1:{port}"
+    g = start_activated(gantry, address, (*HELLO_APP, "--http-socket", address), env_with(),
+                        fdname="uwsgi", kind=HttpGantry)
+    g.wait_for_log(f"--http-socket {address}: the socket systemd passed (descriptor 3)", WAIT)
+    g.wait_for_log("descriptor 3 is named uwsgi (uwsgi), but --http-socket "
+                   f"{address} names its address: it speaks HTTP", WAIT)
+    assert ask(g, "http") == 200
+    g.stop()
+
+
+def run_with_listen_env(gantry, names: str, *args, pid_is_ours=True, fds=0):
+    """gantry with LISTEN_* as systemd sets them: sh sets LISTEN_PID to its own pid, which
+    exec keeps for gantry (or to another pid)."""
+    listen_pid = "$$" if pid_is_ours else "1"
+    script = (f"LISTEN_PID={listen_pid} LISTEN_FDS={fds} LISTEN_FDNAMES={names} "
+              f'exec "$0" "$@"')
+    return run_to_exit(Path("/bin/sh"), ["-c", script, str(GANTRY_BIN), *HELLO_APP, *args],
+                       REPO, gantry.registry, env=env_with())
+
+
+def test_check_config_accepts_no_option_when_a_named_socket_is_passed(gantry):
+    code, out = run_with_listen_env(gantry, "http", "--check-config")
+    assert code == 0, out
+    assert "the configuration is good" in out
+    # systemd's default name (the socket unit's) says no protocol: an option must name it.
+    code, out = run_with_listen_env(gantry, "gantry.socket", "--check-config")
+    assert code != 0 and "no listener" in out, out
+    # Sockets passed to another process are not ours, whatever their names.
+    code, out = run_with_listen_env(gantry, "http", "--check-config", pid_is_ours=False)
+    assert code != 0 and "no listener" in out, out
+
+
+def test_a_named_socket_that_never_comes_is_no_listener(gantry):
+    code, out = run_with_listen_env(gantry, "uwsgi", fds=0)
+    assert code != 0, out
+    assert "no listener" in out and "FileDescriptorName" in out, out
