@@ -48,12 +48,13 @@ std::vector<activated_socket> take_activated_sockets() {
         log::warning("socket activation: LISTEN_FDS: {}", std::strerror(-n));
         return out;
     }
+    // The names and their array are libsystemd's, malloc'd for us to free.
     for (int i = 0; i < n; ++i) {
         // sd_listen_fds made them close-on-exec
         out.push_back({unique_fd(SD_LISTEN_FDS_START + i), names[i]});
-        std::free(names[i]);  // NOLINT(cppcoreguidelines-no-malloc): libsystemd's strings
+        std::free(names[i]);
     }
-    std::free(static_cast<void*>(names));  // NOLINT(cppcoreguidelines-no-malloc)
+    std::free(static_cast<void*>(names));
     return out;
 }
 
