@@ -23,6 +23,7 @@
 #include "server/master/reexec.hpp"
 #include "server/net/listener.hpp"
 #include "server/net/socket_activation.hpp"
+#include "server/observe/observe_sockets.hpp"
 #include "server/process/exit_codes.hpp"
 #include "server/process/pidfile.hpp"
 #include "server/process/privileges.hpp"
@@ -291,8 +292,19 @@ void apply_env(const options& o) {
 
 scoreboard make_scoreboard(const options& o, const handover* inherited) {
     if (inherited != nullptr) {
-        return scoreboard(unique_fd(inherited->scoreboard_fd), inherited->scoreboard_workers,
-                          inherited->scoreboard_threads);
+        try {
+            return scoreboard(unique_fd(inherited->scoreboard_fd), inherited->scoreboard_workers,
+                              inherited->scoreboard_threads);
+        } catch (const std::runtime_error& e) {
+            // An upgrade between start and reload: the old workers serve on and are replaced
+            // as usual, unseen by harakiri, --stats and --metrics until then.
+            log::warning("reload: {}; starting a fresh one (counters start again from 0)",
+                         e.what());
+            // The adopted workers keep their slot numbers.
+            return scoreboard(
+                std::max(2 * (o.processes + spare_workers), inherited->scoreboard_workers),
+                o.threads);
+        }
     }
     return scoreboard(2 * (o.processes + spare_workers), o.threads);
 }
@@ -358,14 +370,16 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
 // A reload of a preloading master: a fresh gantry takes over the listeners, the scoreboard
 // and the workers (see reexec.hpp).
 master::reexec make_reexec(const std::vector<std::string>& argv, const std::string& start_dir,
-                           const std::vector<listener>& listeners, const scoreboard& board) {
-    return [&argv, start_dir, &listeners, &board](const std::vector<worker_process>& workers,
-                                                  bool chain) {
+                           const std::vector<listener>& listeners, const observe_sockets& observers,
+                           const scoreboard& board) {
+    return [&argv, start_dir, &listeners, &observers, &board](
+               const std::vector<worker_process>& workers, bool chain) {
         handover h{.chain = chain,
                    .scoreboard_fd = board.fd(),
                    .scoreboard_workers = board.workers(),
                    .scoreboard_threads = board.threads(),
                    .listeners = {},
+                   .observers = observers.named(),
                    .workers = workers};
         for (const listener& l : listeners) {
             h.listeners.emplace_back(
@@ -437,6 +451,8 @@ int run(const options& o, const std::vector<std::string>& argv) {
         check_master_fifos(o.master_fifo);
     }
     const std::vector<listener> listeners = open_listeners(o, from);
+    const observe_sockets observers =
+        open_observe_sockets(o, from != nullptr ? from->observers : named_fds{});
     const pidfile pid(o.pidfile, from != nullptr);
     drop_privileges(o.uid, o.gid);
     if (from == nullptr) {
@@ -472,8 +488,10 @@ int run(const options& o, const std::vector<std::string>& argv) {
     if (app || o.lazy_apps) {  // else a reload failed to import: no new workers
         start_worker = [&parts](const worker_process& p) { return worker_main(parts, p); };
     }
-    master m(master_settings_of(o, listeners, app != nullptr), python, board, bell, start_worker,
-             o.lazy_apps ? master::reexec{} : make_reexec(argv, start_dir, listeners, board));
+    master m(
+        master_settings_of(o, listeners, observers, app != nullptr), python, board, bell,
+        start_worker,
+        o.lazy_apps ? master::reexec{} : make_reexec(argv, start_dir, listeners, observers, board));
     if (inherited) {
         m.adopt(inherited->workers, inherited->chain);
     }

@@ -140,7 +140,13 @@ std::vector<touch_file> touch_files_of(const options& o) {
 }
 
 master_settings master_settings_of(const options& o, const std::vector<listener>& listeners,
-                                   bool app_imported) {
+                                   const observe_sockets& observers, bool app_imported) {
+    std::vector<master_settings::observed_listener> observed;
+    for (const listener& l : listeners) {
+        observed.push_back({.name = l.name(),
+                            .proto = l.speaks() == listener::protocol::http ? "http" : "uwsgi",
+                            .fd = l.fd()});
+    }
     return {.processes = o.processes,
             .listening_on = joined_names(listeners),
             .graceful_timeout = std::chrono::seconds(o.graceful_timeout),
@@ -159,7 +165,14 @@ master_settings master_settings_of(const options& o, const std::vector<listener>
             .cron_jobs = cron_jobs(o, app_imported),
             .touch_files = touch_files_of(o),
             .graceful_sigint = o.graceful_sigint,
-            .master_fifos = o.master_fifo};
+            .master_fifos = o.master_fifo,
+            .listeners = std::move(observed),
+            .stats_fd = observers.stats ? observers.stats->fd() : -1,
+            .stats_address = observers.stats ? observers.stats->name() : "",
+            .stats_http = o.stats_http,
+            .stats_cores = !o.stats_no_cores,
+            .metrics_fd = observers.metrics ? observers.metrics->fd() : -1,
+            .metrics_address = observers.metrics ? observers.metrics->name() : ""};
 }
 
 }  // namespace gantry::server

@@ -11,6 +11,7 @@
 #include "embed/wsgi_app.hpp"
 #include "server/master/master.hpp"
 #include "server/net/listener.hpp"
+#include "server/observe/observe_sockets.hpp"
 #include "server/options/options.hpp"
 #include "server/process/proc_title.hpp"
 
@@ -25,6 +26,6 @@ std::vector<std::pair<std::string, std::string>> option_values(const options& o)
 std::vector<touch_file> touch_files_of(const options& o);
 // `app_imported`: the master imported the app, so its @gantry.cron functions are known.
 master_settings master_settings_of(const options& o, const std::vector<listener>& listeners,
-                                   bool app_imported);
+                                   const observe_sockets& observers, bool app_imported);
 
 }  // namespace gantry::server

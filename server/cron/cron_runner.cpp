@@ -25,6 +25,7 @@ struct cron_runner::job {
     std::optional<bp::child> command;
     pid_t task = 0;  // a Python call's process
     std::chrono::steady_clock::time_point started;
+    std::int64_t started_unix = 0;
     bool killed = false;  // for its timeout, this run
     bool running() const { return command.has_value() || task != 0; }
 };
@@ -97,6 +98,9 @@ void cron_runner::tick(std::chrono::system_clock::time_point now) {
 
 void cron_runner::start(job& j) {
     j.started = std::chrono::steady_clock::now();
+    j.started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     j.killed = false;
     if (!j.spec.command.empty()) {
         try {
@@ -195,6 +199,17 @@ void cron_runner::stop_all() {
             j->task = 0;
         }
     }
+}
+
+std::vector<cron_status> cron_runner::status() const {
+    std::vector<cron_status> out;
+    for (const auto& j : jobs_) {
+        out.push_back({.schedule = j->spec.schedule,
+                       .name = j->spec.name,
+                       .pid = j->command ? static_cast<int>(j->command->id()) : j->task,
+                       .started_at = j->started_unix});
+    }
+    return out;
 }
 
 }  // namespace gantry::server

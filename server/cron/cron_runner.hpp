@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +29,14 @@ struct cron_job_spec {
     int timeout = 0;                      // seconds; an overrunning run is killed; 0: none
 };
 
+// An entry as --stats shows it.
+struct cron_status {
+    std::string schedule;
+    std::string name;
+    int pid = 0;                  // of the run going on; 0: none
+    std::int64_t started_at = 0;  // Unix seconds of the last run's start; 0: none yet
+};
+
 class cron_runner {
 public:
     // Throws schedule_error for a bad schedule (checked again here for decorator entries).
@@ -39,6 +48,7 @@ public:
     void tick(std::chrono::system_clock::time_point now);
     // Gantry is stopping: whatever still runs is killed.
     void stop_all();
+    std::vector<cron_status> status() const;
 
 private:
     struct job;

@@ -230,7 +230,7 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
                                           .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
-    tracker.end();
+    tracker.end(r);
     const std::chrono::duration<double, std::milli> took = clock::now() - start;
     log_request(settings_.worker_id, head, r, took.count());
     if (body.failure() && out.bytes_sent() == 0) {

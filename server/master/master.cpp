@@ -76,6 +76,7 @@ int master::run() {
     wait_for_doorbell();
     touches_.start();
     fifos_.start();
+    start_observers();
     // Handlers are in place: signals held back across a reload's exec may come in now.
     sigset_t none;
     sigemptyset(&none);
@@ -160,6 +161,7 @@ void master::step(bool tick) {
         check_recycling();  // paced by the tick: at most one recycle begins per period
         check_idle();
         check_cheaper();
+        sample_listen_queues();
         report_status();
     }
     manage_pool();
@@ -289,9 +291,13 @@ void master::report_status() {
         busy += board_.oldest_request_ms(w.slot, nullptr) != 0 ? 1 : 0;
         requests += slot.requests.load();
     }
-    systemd_.periodic_status(
-        fmt::format("{} of {} worker(s) ready on {}, {} busy, {} request(s) served by them", ready,
-                    target_, settings_.listening_on, busy, requests));
+    std::uint64_t lifetime = 0;
+    for (const std::uint64_t n : sum_counters(board_).by_status) {
+        lifetime += n;
+    }
+    systemd_.periodic_status(fmt::format(
+        "{} of {} worker(s) ready on {}, {} busy, {} request(s) served by them, {} in all", ready,
+        target_, settings_.listening_on, busy, requests, lifetime));
 }
 
 void master::on_fifo(std::size_t index, unsigned char byte) {

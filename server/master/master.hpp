@@ -30,6 +30,8 @@
 #include "server/master/master_fifo.hpp"
 #include "server/master/stop_cause.hpp"
 #include "server/master/touch_watch.hpp"
+#include "server/observe/observe_server.hpp"
+#include "server/observe/pool_view.hpp"
 #include "server/process/systemd_notify.hpp"
 #include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
@@ -61,6 +63,20 @@ struct master_settings {
     std::vector<touch_file> touch_files;    // --touch-reload and friends
     bool graceful_sigint = false;           // SIGINT stops gracefully, as SIGTERM does
     std::vector<std::string> master_fifos;  // --master-fifo paths
+    // What --stats and --metrics show of the listeners: name, "uwsgi" or "http", descriptor.
+    struct observed_listener {
+        std::string name;
+        std::string proto;
+        int fd = -1;
+    };
+    std::vector<observed_listener> listeners;
+    // The listening sockets of --stats and --metrics (-1: not asked for); the caller's.
+    int stats_fd = -1;
+    std::string stats_address;
+    bool stats_http = false;
+    bool stats_cores = true;
+    int metrics_fd = -1;
+    std::string metrics_address;
 };
 
 // A worker process the master knows: its own, or one inherited from the master it replaced.
@@ -109,7 +125,11 @@ public:
 private:
     struct worker : worker_process {
         clock::time_point started;
-        std::string stop_note;  // why it was asked to stop, in words, for the log
+        std::int64_t started_unix = 0;  // seconds, for --stats
+        std::string stop_note;          // why it was asked to stop, in words, for the log
+        // Its slot's counters when it was forked (or adopted): its own are the difference.
+        worker_counts baseline;
+        std::vector<std::uint64_t> thread_baseline;
 
         bool live() const noexcept { return stopping == stop_cause::none; }
     };
@@ -166,6 +186,18 @@ private:
     std::string serving(const worker& w) const;
     // systemd's STATUS= line between the READY/RELOADING/STOPPING events: workers, requests.
     void report_status();
+    // --stats and --metrics (master_observe.cpp).
+    void start_observers();
+    pool_view view() const;
+    worker_view view_of(int id) const;
+    observe_reply answer_metrics(std::string_view path) const;
+    bool any_accepting() const;
+    // Counts each listener whose accept queue is full now (uWSGI's listen_queue_errors).
+    void sample_listen_queues();
+    // What a worker's slot did since `w` was forked, for its id's history.
+    worker_counts life_of(const worker& w) const;
+    void note_spawn(worker& w);
+    void note_end(const worker& w);
 
     master_settings settings_;
     embed::interpreter& python_;
@@ -203,6 +235,15 @@ private:
     master_fifos fifos_;
     std::size_t active_fifo_ = 0;          // uWSGI's `0`-`9`: only named in the log here
     std::bitset<256> unknown_fifo_bytes_;  // each unknown byte is logged once
+    // Per worker id since this master started, as uWSGI keeps them: what its ended
+    // processes did, how many were forked, how many harakiri killed.
+    struct id_history {
+        worker_counts ended;
+        std::uint64_t spawns = 0;
+        std::uint64_t harakiri = 0;
+    };
+    std::map<int, id_history> history_;
+    std::vector<std::unique_ptr<observe_server>> observers_;
 };
 
 }  // namespace gantry::server

@@ -64,6 +64,7 @@ void master::reap_workers() {
         for (int t = 0; t < board_.threads(); ++t) {
             board_.thread(gone.slot, t).end();
         }
+        note_end(gone);
         on_exit(gone, status, slot.status.load() != worker_slot::starting);
         slot.status.store(worker_slot::free);
     }

@@ -35,6 +35,7 @@ void master::adopt(const std::vector<worker_process>& workers, bool chain) {
         worker w;
         static_cast<worker_process&>(w) = p;
         w.started = clock::now() - min_worker_lifetime;
+        note_spawn(w);  // its counts from here on: what came before is the old master's
         if (!w.live()) {
             w.stop_note = "asked to stop before the reload";
         }
@@ -85,6 +86,8 @@ void master::check_harakiri() {
             static_cast<double>(running) / 1000, settings_.harakiri);
         kill(w.pid, SIGUSR2);  // faulthandler in the worker dumps every thread's traceback
         stop_worker(w, SIGTERM, stop_cause::harakiri, "harakiri", harakiri_grace);
+        board_.counters().count(board_.counters().harakiri_kills);
+        ++history_[w.id].harakiri;
     }
 }
 
@@ -203,7 +206,16 @@ void master::spawn(int id) {
     s.replaceable.store(true);
     try {
         const worker_process proc = w;
-        w.pid = fork_process(io_, python_, [this, proc] { return worker_main_(proc); });
+        w.pid = fork_process(io_, python_, [this, proc] {
+            // A worker has no use for the --stats/--metrics sockets; holding them, it would
+            // keep them open past a master that went away.
+            for (const int fd : {settings_.stats_fd, settings_.metrics_fd}) {
+                if (fd >= 0) {
+                    const unique_fd closed(fd);
+                }
+            }
+            return worker_main_(proc);
+        });
     } catch (const std::system_error& e) {
         s.status.store(worker_slot::free);
         log::error("cannot spawn worker {}: {}; retrying", id, e.what());
@@ -211,6 +223,7 @@ void master::spawn(int id) {
         return;
     }
     w.started = clock::now();
+    note_spawn(w);
     workers_.push_back(w);
     log::info("spawned worker {} (pid {}, generation {})", id, w.pid, generation_);
 }

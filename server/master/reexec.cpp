@@ -29,6 +29,9 @@ void set_close_on_exec(const handover& h, bool on) {
     for (const auto& entry : h.listeners) {
         set_close_on_exec(entry.second, on);
     }
+    for (const auto& entry : h.observers) {
+        set_close_on_exec(entry.second, on);
+    }
     set_close_on_exec(h.scoreboard_fd, on);
 }
 
@@ -59,6 +62,10 @@ std::string encode(const handover& h) {
     }
     out += "\n";
     for (const auto& [name, fd] : h.listeners) {
+        out += fmt::format("{} {}|", fd, name);
+    }
+    out += "\n";
+    for (const auto& [name, fd] : h.observers) {
         out += fmt::format("{} {}|", fd, name);
     }
     return out;
@@ -93,11 +100,13 @@ handover decode(const std::string& text) {
         }
         h.workers.push_back(w);
     }
-    std::getline(in, line);
-    std::istringstream listeners(line);
-    for (std::string item; std::getline(listeners, item, '|');) {
-        const auto space = item.find(' ');
-        h.listeners.emplace_back(item.substr(space + 1), std::atoi(item.substr(0, space).c_str()));
+    for (auto* list : {&h.listeners, &h.observers}) {  // an older gantry sends no observers line
+        std::getline(in, line);
+        std::istringstream items(line);
+        for (std::string item; std::getline(items, item, '|');) {
+            const auto space = item.find(' ');
+            list->emplace_back(item.substr(space + 1), std::atoi(item.substr(0, space).c_str()));
+        }
     }
     return h;
 }
@@ -132,14 +141,16 @@ bool trusted(handover& h) {
             h.scoreboard_fd);
         return false;
     }
-    std::erase_if(h.listeners, [](const std::pair<std::string, int>& l) {
+    const auto not_listening = [](const std::pair<std::string, int>& l) {
         if (is_listening_socket(l.second)) {
             return false;
         }
         log::warning("GANTRY_HANDOVER: descriptor {} for {} is not a listening socket; ignored",
                      l.second, l.first);
         return true;
-    });
+    };
+    std::erase_if(h.listeners, not_listening);
+    std::erase_if(h.observers, not_listening);
     std::erase_if(h.workers, [](const worker_process& w) {
         if (is_our_child(w.pid)) {
             return false;

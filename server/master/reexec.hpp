@@ -1,7 +1,8 @@
 // Reload with fresh code when the app was imported in the master: the master replaces its
 // own image (execve, same pid) with a new gantry, handing over through the environment its
-// listening sockets, its scoreboard and its workers. The sockets never close, the workers
-// keep serving until the new master's workers are up, and the new one re-reads its config.
+// listening sockets (its own and --stats/--metrics'), its scoreboard and its workers. The sockets
+// never close, the workers keep serving until the new master's workers are up, and the new one
+// re-reads its config.
 #pragma once
 
 #include <optional>
@@ -19,6 +20,7 @@ struct handover {
     int scoreboard_workers = 0;
     int scoreboard_threads = 0;
     std::vector<std::pair<std::string, int>> listeners;  // --socket text and descriptor
+    std::vector<std::pair<std::string, int>> observers;  // "stats ADDR", "metrics ADDR"
     std::vector<worker_process> workers;
 };
 

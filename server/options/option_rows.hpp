@@ -18,6 +18,7 @@ std::vector<option_def> net_rows();       // listeners and connections
 std::vector<option_def> pool_rows();      // workers: how many, recycling, cheap mode
 std::vector<option_def> reload_rows();    // touch-* files, py-autoreload, hook-master-start
 std::vector<option_def> cron_rows();      // scheduled commands and calls
+std::vector<option_def> observe_rows();   // --stats, --metrics
 std::vector<option_def> fifo_rows();      // the master FIFO: commands written to a pipe
 std::vector<option_def> procname_rows();  // process titles in ps
 std::vector<option_def> ops_rows();       // pidfile, user, logging

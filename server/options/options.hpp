@@ -60,6 +60,10 @@ struct options {
     std::vector<std::string> touch_logreopen;       // reopen the log (SIGUSR1)
     std::vector<std::string> touch_logrotate;       // rotate the log (for now: reopen it)
     std::vector<std::string> master_fifo;           // named pipes the master reads commands from
+    std::string stats;                              // uWSGI's stats server address; empty: none
+    bool stats_http = false;
+    bool stats_no_cores = false;
+    std::string metrics;           // the Prometheus/health listener's address; empty: none
     int py_autoreload = 0;         // seconds between looks at the imported modules; 0: off
     bool graceful_sigint = false;  // SIGINT stops gracefully, like SIGTERM (hook-master-start)
 

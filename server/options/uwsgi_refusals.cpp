@@ -25,9 +25,9 @@ constexpr std::string_view queues =
 constexpr std::string_view paste =
     "write a WSGI file that loads it: from paste.deploy import loadapp; application = "
     "loadapp('config:/path/production.ini'), and give it as wsgi-file";
-constexpr std::string_view not_yet_stats =
-    "gantry has no stats server or metrics yet: remove the line for now (the request log and "
-    "the process titles show what workers do)";
+constexpr std::string_view metrics =
+    "gantry has no custom metrics or push to Carbon: its --stats server and Prometheus "
+    "--metrics endpoint give the server's own figures";
 constexpr std::string_view tls = "terminate TLS in nginx (or the load balancer) in front of gantry";
 
 constexpr std::array refusals = {
@@ -69,8 +69,8 @@ constexpr std::array refusals = {
     uwsgi_refusal{"file-serve-mode", false, statics},
     uwsgi_refusal{"cache", true, "use Redis or memcached (Django's and Flask's cache backends)"},
     uwsgi_refusal{"daemonize", true, "run gantry in the foreground under systemd or a container"},
-    uwsgi_refusal{"stats", true, not_yet_stats},
-    uwsgi_refusal{"carbon", true, not_yet_stats},
+    uwsgi_refusal{"stats-push", true, metrics},
+    uwsgi_refusal{"carbon", true, metrics},
     uwsgi_refusal{"sharedarea", false, "use Redis or memcached"},
     uwsgi_refusal{"alarm", true, "alert from your monitoring (Prometheus, journald) instead"},
     uwsgi_refusal{"subscribe", true, "register the backend in nginx or your load balancer"},
@@ -131,8 +131,8 @@ constexpr std::array refusals = {
     uwsgi_refusal{"vhost", true, "one app per gantry; let nginx pick it by server_name"},
     uwsgi_refusal{"shared-socket", false, "use socket or http-socket"},
     uwsgi_refusal{"cap", false, "give capabilities in the systemd unit (AmbientCapabilities=)"},
-    uwsgi_refusal{"enable-metrics", false, not_yet_stats},
-    uwsgi_refusal{"metric", true, not_yet_stats},
+    uwsgi_refusal{"enable-metrics", false, metrics},
+    uwsgi_refusal{"metric", true, metrics},
     uwsgi_refusal{"die-on-idle", false,
                   "use --cheap with --idle (no worker while idle), or "
                   "systemd socket activation"},

@@ -1,7 +1,11 @@
 // Keeps a request thread's scoreboard slot true: busy with "METHOD URI" from the moment
-// its head is read until the response is done, then the worker's request count.
+// its head is read until the response is done, then the worker's request count and the
+// thread's counters (status class, exceptions, bytes, duration, the front's queue wait).
 #pragma once
 
+#include <cstdint>
+
+#include "embed/wsgi_app.hpp"
 #include "protocol/request_head.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -11,19 +15,13 @@ class request_tracker {
 public:
     request_tracker(worker_slot& worker, thread_slot& thread) : worker_(worker), thread_(thread) {}
 
-    void begin(const protocol::request_head& head) noexcept {
-        thread_.begin(head.find("REQUEST_METHOD").value_or("-"),
-                      head.find("REQUEST_URI").value_or("-"));
-    }
-
-    void end() noexcept {
-        thread_.end();
-        worker_.requests.fetch_add(1, std::memory_order_relaxed);
-    }
+    void begin(const protocol::request_head& head) noexcept;
+    void end(const embed::call_result& r) noexcept;
 
 private:
     worker_slot& worker_;
     thread_slot& thread_;
+    std::int64_t started_us_ = 0;  // CLOCK_MONOTONIC
 };
 
 }  // namespace gantry::server

@@ -19,6 +19,32 @@ namespace gantry::server {
 static_assert(std::atomic<std::int64_t>::is_always_lock_free,
               "scoreboard atomics must be lock-free to be shared between processes");
 
+namespace {
+
+// Changed whenever a slot's or the header's layout changes: a reload into a gantry that
+// lays them out otherwise must not read the old workers' slots as its own.
+constexpr std::uint64_t scoreboard_magic = 0x6761'6e74'7279'7362;  // "gantrysb"
+constexpr std::uint32_t scoreboard_layout = 2;
+
+}  // namespace
+
+struct scoreboard::header {
+    std::uint64_t magic;
+    std::uint32_t layout;
+    std::uint32_t worker_slot_size;
+    std::uint32_t thread_slot_size;
+    std::uint32_t threads;
+    master_counters counters;
+};
+
+std::size_t latency_bucket(std::int64_t us) noexcept {
+    std::size_t i = 0;
+    while (i < latency_bounds_us.size() && us > latency_bounds_us[i]) {
+        ++i;
+    }
+    return i;
+}
+
 std::int64_t monotonic_ms() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,13 +87,17 @@ scoreboard::~scoreboard() {
     munmap(base_, size_);
 }
 
+std::size_t scoreboard::header_size() const noexcept {
+    return (sizeof(header) + 63) / 64 * 64;
+}
+
 std::size_t scoreboard::stride() const noexcept {
     const std::size_t raw = sizeof(worker_slot) + threads_ * sizeof(thread_slot);
     return (raw + 63) / 64 * 64;  // a cache line each, so workers do not share lines
 }
 
 void scoreboard::map(bool fresh) {
-    size_ = stride() * static_cast<std::size_t>(workers_);
+    size_ = header_size() + stride() * static_cast<std::size_t>(workers_);
     if (fresh) {
         if (ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
             throw std::runtime_error(
@@ -87,24 +117,46 @@ void scoreboard::map(bool fresh) {
         throw std::runtime_error(fmt::format("scoreboard: mmap: {}", std::strerror(errno)));
     }
     base_ = static_cast<std::byte*>(p);
-    if (fresh) {
-        // A fresh memfd is zero-filled, which is every atomic's initial value; the objects
-        // are started in place so that using them is well defined.
-        for (int w = 0; w < workers_; ++w) {
-            new (base_ + stride() * w) worker_slot{};
-            for (int t = 0; t < threads_; ++t) {
-                new (&thread(w, t)) thread_slot{};
-            }
+    if (!fresh) {
+        const header& h = *std::launder(reinterpret_cast<const header*>(base_));
+        if (h.magic != scoreboard_magic || h.layout != scoreboard_layout ||
+            h.worker_slot_size != sizeof(worker_slot) ||
+            h.thread_slot_size != sizeof(thread_slot) ||
+            h.threads != static_cast<std::uint32_t>(threads_)) {
+            munmap(base_, size_);
+            base_ = nullptr;
+            throw std::runtime_error(
+                "scoreboard: the one handed over is laid out by another "
+                "version of gantry");
+        }
+        return;
+    }
+    // A fresh memfd is zero-filled, which is every atomic's initial value; the objects are
+    // started in place so that using them is well defined.
+    new (base_) header{.magic = scoreboard_magic,
+                       .layout = scoreboard_layout,
+                       .worker_slot_size = sizeof(worker_slot),
+                       .thread_slot_size = sizeof(thread_slot),
+                       .threads = static_cast<std::uint32_t>(threads_),
+                       .counters = {}};
+    for (int w = 0; w < workers_; ++w) {
+        new (base_ + header_size() + stride() * w) worker_slot{};
+        for (int t = 0; t < threads_; ++t) {
+            new (&thread(w, t)) thread_slot{};
         }
     }
 }
 
+master_counters& scoreboard::counters() const noexcept {
+    return std::launder(reinterpret_cast<header*>(base_))->counters;
+}
+
 worker_slot& scoreboard::worker(int index) const noexcept {
-    return *std::launder(reinterpret_cast<worker_slot*>(base_ + stride() * index));
+    return *std::launder(reinterpret_cast<worker_slot*>(base_ + header_size() + stride() * index));
 }
 
 thread_slot& scoreboard::thread(int worker_index, int thread_index) const noexcept {
-    std::byte* slot = base_ + stride() * worker_index + sizeof(worker_slot);
+    std::byte* slot = base_ + header_size() + stride() * worker_index + sizeof(worker_slot);
     return *std::launder(reinterpret_cast<thread_slot*>(slot + sizeof(thread_slot) * thread_index));
 }
 

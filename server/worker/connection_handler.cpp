@@ -91,7 +91,7 @@ void connection_handler::serve(unique_fd conn, lazy_peer peer) {
                          parser_.head().content_length, timeouts_);
     tracker_.begin(parser_.head());
     const embed::call_result r = app_.handle(parser_.head(), stream, stream);
-    tracker_.end();
+    tracker_.end(r);
     stream.finish(closer_);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(worker_id_, parser_.head(), r, took.count());
