@@ -50,6 +50,11 @@ lint: build
 bench: build
 	$(PYTHON) bench/run.py
 
+# What a scraper every 100 ms costs gantry's request path (see bench/README.md).
+.PHONY: bench-scrape
+bench-scrape: build
+	$(PYTHON) bench/scrape_cost.py
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 

@@ -80,8 +80,9 @@ class Instance:
     """One server process tree (master + workers) and, for nginx-* topologies, its nginx."""
 
     def __init__(self, server: str, app: App, topology: str, workdir: Path,
-                 workers: int = 2, lazy: bool = False):
+                 workers: int = 2, lazy: bool = False, extra: list[str] | None = None):
         self.server, self.app, self.topology = server, app, topology
+        self.extra = list(extra or [])   # more of the server's own options
         self.workers, self.lazy = workers, lazy
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ class Instance:
     def start(self) -> Instance:
         """Spawn the server (and its nginx); the caller waits for a correct answer."""
         listen, address, site = self._listener()
-        argv = command(self.server, self.app, listen, address, self.workers, self.lazy)
+        argv = command(self.server, self.app, listen, address, self.workers, self.lazy) + self.extra
         with open(self.log_path, "ab") as log:
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(argv, cwd=APPS_DIR, stdin=subprocess.DEVNULL,
