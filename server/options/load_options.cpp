@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "server/net/listen_address.hpp"
 #include "server/net/socket_activation.hpp"
 #include "server/options/cli_parser.hpp"
 #include "server/options/entry_values.hpp"
@@ -48,6 +49,24 @@ void check_runnable(const options& o, char* const* environment, config_problems&
     }
     if (o.module.empty() && o.wsgi_file.empty() && o.mounts.empty()) {
         problems.add("no application: give --module MOD[:CALLABLE], --wsgi-file PATH or --mount");
+    }
+    const auto check_address = [&problems](const std::string& text, std::string_view option) {
+        try {
+            parse_listen_address(text, option);
+        } catch (const std::exception& e) {
+            problems.add(e.what());
+        }
+    };
+    for (const std::string& s : o.sockets) {
+        check_address(s, "--socket");
+    }
+    for (const std::string& s : o.http_sockets) {
+        check_address(s, "--http-socket");
+    }
+    for (const auto& [text, option] : {std::pair{o.stats, "--stats"}, {o.metrics, "--metrics"}}) {
+        if (!text.empty()) {
+            check_address(text, option);
+        }
     }
     // Sockets systemd passed named "uwsgi…"/"http…" need no option; when they come, the
     // listeners, once opened, say whether there is one (see run.cpp's open_listeners).
