@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,6 @@ from procs import ProcessRegistry, wait_until
 STATS_APP = '''\
 import os
 import sys
-import time
 
 
 def application(environ, start_response):
