@@ -385,8 +385,13 @@ def test_listen_queue_and_busy_workers_over_tcp(gantry, tmp_path):
         busy, last = poll_metrics(metrics_address, lambda s: s.value("gantry_workers", state="busy") == 1)
         assert busy, f"gantry_workers{{state=\"busy\"}} never 1:\n{last.text if last else ''}"
         host, _, port = g.address.rpartition(":")
+        packet = uwsgi_client.encode_packet(uwsgi_client.nginx_vars(path="/"))
         for _ in range(3):
-            pending.append(socket.create_connection((host, int(port)), timeout=5))
+            # With data sent, as a front sends its request at once: a listener with
+            # TCP_DEFER_ACCEPT keeps a silent connection out of the accept queue (SYN-RECV).
+            s = socket.create_connection((host, int(port)), timeout=5)
+            pending.append(s)
+            s.sendall(packet)
         queued, last = poll_metrics(metrics_address,
                                     lambda s: (s.value("gantry_listen_queue", socket=g.address) or 0) >= 3,
                                     timeout=2)
