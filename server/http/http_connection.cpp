@@ -10,6 +10,7 @@
 #include "protocol/errc.hpp"
 #include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
+#include "server/http/static_responder.hpp"
 #include "server/log/request_log.hpp"
 #include "server/net/socket_stream.hpp"
 
@@ -211,6 +212,11 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
             head_started_ = {};
             break;
     }
+    if (settings_.statics != nullptr) {
+        if (const std::optional<next> answered = serve_static(tracker, last)) {
+            return *answered;
+        }
+    }
     switch (await_body(start)) {
         case head_state::failed:
             return next::close;
@@ -247,6 +253,36 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     }
     parser_.reset();
     return unparsed().empty() ? next::wait_for_request : next::serve_again;
+}
+
+std::optional<http_connection::next> http_connection::serve_static(request_tracker& tracker,
+                                                                   bool last) {
+    if (!parser_.body_done()) {
+        return std::nullopt;  // a body (chunked): the app's
+    }
+    add_socket_vars();
+    static_reply r = answer_static(*settings_.statics, parser_.head(), fd_.get(),
+                                   parser_.keep_alive() && !last, tracker, settings_.worker_id);
+    switch (r.what) {
+        case static_reply::kind::app:
+            return std::nullopt;
+        case static_reply::kind::close:
+            close_after_response();
+            return next::close;
+        case static_reply::kind::finished:
+            if (!r.keep_alive) {
+                close_after_response();
+                return next::close;
+            }
+            parser_.reset();
+            return after_file();
+        case static_reply::kind::sending:
+            pending_file_ = std::move(r.rest);
+            keep_after_file_ = r.keep_alive;
+            parser_.reset();
+            return next::send_file;
+    }
+    return std::nullopt;
 }
 
 http_connection::head_state http_connection::read_head(clock::time_point now) {
@@ -341,10 +377,15 @@ bool http_connection::body_buffered() const noexcept {
            std::memcmp(have.data() + have.size() - end.size(), end.data(), end.size()) == 0;
 }
 
+// Once per request: a static lookup that falls through to the app has added them already
+// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*).
 void http_connection::add_socket_vars() {
+    const auto& head = parser_.head();
+    if (head.find("REMOTE_ADDR")) {
+        return;
+    }
     parser_.add_var("REMOTE_ADDR", peer_.host);
     parser_.add_var("REMOTE_PORT", peer_.port);
-    const auto& head = parser_.head();
     if (!head.find("SERVER_NAME")) {
         parser_.add_var("SERVER_NAME", local_host_);
     }

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/http_request_parser.hpp"
+#include "server/http/file_sender.hpp"
 #include "server/net/io_budget.hpp"
 #include "server/net/lingering_closer.hpp"
 #include "server/net/peer_address.hpp"
@@ -22,6 +24,8 @@
 
 namespace gantry::server {
 
+class static_files;
+
 struct http_settings {
     int worker_id = 1;
     std::uint64_t limit_post = 0;  // 0: no limit
@@ -29,14 +33,16 @@ struct http_settings {
     io_timeouts timeouts;
     lingering_closer* closer = nullptr;      // closes a connection the client still sends on
     std::atomic<int>* open_count = nullptr;  // the worker's open HTTP connections, this included
+    const static_files* statics = nullptr;   // --static-map; null: none
 };
 
 class http_connection {
 public:
     using clock = std::chrono::steady_clock;
 
-    // What to do with the connection after serve_one().
-    enum class next { close, wait_for_request, serve_again };
+    // What to do with the connection after serve_one(). send_file: a static response is under
+    // way; take_file() has the rest for the file_sender.
+    enum class next { close, wait_for_request, serve_again, send_file };
 
     // Owns the connected socket `conn` from here on: it closes with the connection.
     http_connection(unique_fd conn, const peer_address& peer, const http_settings& settings);
@@ -70,10 +76,20 @@ public:
     }
     void consume(std::size_t n) noexcept { begin_ += n; }
     protocol::http_request_parser& parser() noexcept { return parser_; }
+    // After next::send_file: what is left to send, and whether the connection serves on.
+    file_transfer take_file() noexcept { return std::move(pending_file_); }
+    bool keep_alive_after_file() const noexcept { return keep_after_file_; }
+    // Once its file is sent: next::wait_for_request, or next::serve_again when the client's
+    // next request is here already.
+    next after_file() const noexcept {
+        return unparsed().empty() ? next::wait_for_request : next::serve_again;
+    }
 
 private:
     enum class head_state { complete, incomplete, failed };
     head_state read_head(clock::time_point now);
+    // A static file answer (see static_responder), or nothing when the app must answer.
+    std::optional<next> serve_static(request_tracker& tracker, bool last);
     // A small body is waited for here, before the request goes to a thread (as nginx does):
     // a client sending it slowly then holds a parked connection, not a request thread.
     head_state await_body(clock::time_point now);
@@ -103,6 +119,8 @@ private:
     clock::time_point head_started_{};  // the first byte of the head under way; {}: none yet
     clock::time_point body_awaited_{};  // since when a complete head waits for its body
     clock::time_point body_moved_{};    // when the awaited body's last bytes came
+    file_transfer pending_file_;
+    bool keep_after_file_ = false;
 };
 
 }  // namespace gantry::server

@@ -78,13 +78,15 @@ void request(const request_line& r) noexcept {
         if (current.json) {
             emit(fmt::format(
                 "{{\"time\":{},\"pid\":{},\"level\":\"info\",\"worker\":{},\"remote\":{},"
-                "\"method\":{},\"uri\":{},\"status\":{},\"bytes\":{},\"ms\":{:.2f}}}\n",
+                "\"method\":{},\"uri\":{},\"status\":{},\"bytes\":{},\"ms\":{:.2f}{}}}\n",
                 json_string(timestamp()), getpid(), r.worker, json_string(r.remote),
-                json_string(r.method), json_string(r.uri), r.status, r.bytes, r.millis));
+                json_string(r.method), json_string(r.uri), r.status, r.bytes, r.millis,
+                r.static_file ? ",\"static\":true" : ""));
         } else {
-            write(level::info, fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms",
+            write(level::info, fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms{}",
                                            r.worker, printable{r.remote}, printable{r.method},
-                                           printable{r.uri}, r.status, r.bytes, r.millis));
+                                           printable{r.uri}, r.status, r.bytes, r.millis,
+                                           r.static_file ? " (static file)" : ""));
         }
     } catch (...) {
         // as in write()

@@ -35,6 +35,7 @@ struct request_line {
     int status;
     std::uint64_t bytes;
     double millis;
+    bool static_file = false;  // served from --static-map, not by the app: marked in the line
 };
 // Writes it whatever --disable-logging says (the caller decided); not below --log-level.
 void request(const request_line& r) noexcept;

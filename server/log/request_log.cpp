@@ -78,7 +78,7 @@ void write_template_line(int worker_id, const protocol::request_head& head,
 }
 
 void write_request_line(int worker_id, const protocol::request_head& head,
-                        const embed::call_result& r, double millis) {
+                        const embed::call_result& r, double millis, bool static_file) {
     if (compiled) {
         write_template_line(worker_id, head, r, millis);
         return;
@@ -90,7 +90,8 @@ void write_request_line(int worker_id, const protocol::request_head& head,
                   .uri = var_or_dash(head, "REQUEST_URI").text,
                   .status = r.status,
                   .bytes = r.bytes_sent,
-                  .millis = millis});
+                  .millis = millis,
+                  .static_file = static_file});
 }
 
 }  // namespace
@@ -113,7 +114,7 @@ log::printable var_or_dash(const protocol::request_head& head, std::string_view 
 }
 
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
-                 double millis) {
+                 double millis, bool static_file) {
     if (r.result == embed::outcome::ok && r.warning.empty() && no_ok_lines) {
         return;  // the common case with --disable-logging: nothing to look up
     }
@@ -122,7 +123,7 @@ void log_request(int worker_id, const protocol::request_head& head, const embed:
     switch (r.result) {
         case embed::outcome::ok:
             if (wanted(r.status, millis)) {
-                write_request_line(worker_id, head, r, millis);
+                write_request_line(worker_id, head, r, millis, static_file);
             }
             break;
         case embed::outcome::app_error:

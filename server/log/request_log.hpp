@@ -32,8 +32,9 @@ void configure_request_log(const request_log_settings& s);
 void set_request_core(int core) noexcept;
 
 // Error lines (app failures, tracebacks, repairs) are written whatever the options say.
+// `static_file`: answered from --static-map, not by the app (the line says so).
 void log_request(int worker_id, const protocol::request_head& head, const embed::call_result& r,
-                 double millis);
+                 double millis, bool static_file = false);
 
 // A var's value for a text log line (escaped as it is formatted), or "-" when it is absent
 // or empty.

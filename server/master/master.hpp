@@ -129,7 +129,11 @@ private:
         std::string stop_note;          // why it was asked to stop, in words, for the log
         // Its slot's counters when it was forked (or adopted): its own are the difference.
         worker_counts baseline;
-        std::vector<std::uint64_t> thread_baseline;
+        struct thread_base {
+            std::uint64_t requests = 0;
+            std::uint64_t static_requests = 0;
+        };
+        std::vector<thread_base> thread_baseline;
 
         bool live() const noexcept { return stopping == stop_cause::none; }
     };

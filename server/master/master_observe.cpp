@@ -63,7 +63,8 @@ void master::note_spawn(worker& w) {
     w.baseline = slot_counts(board_, w.slot);
     w.thread_baseline.clear();
     for (int t = 0; t < board_.threads(); ++t) {
-        w.thread_baseline.push_back(board_.thread(w.slot, t).counters.requests.load());
+        const thread_counters& c = board_.thread(w.slot, t).counters;
+        w.thread_baseline.push_back({c.requests.load(), static_requests(c)});
     }
     ++history_[w.id].spawns;
 }
@@ -181,9 +182,11 @@ worker_view master::view_of(int id) const {
     for (int t = 0; t < board_.threads(); ++t) {
         const thread_slot& ts = board_.thread(w.slot, t);
         core_view& c = v.cores[static_cast<std::size_t>(t)];
-        const std::uint64_t base =
-            static_cast<std::size_t>(t) < w.thread_baseline.size() ? w.thread_baseline[t] : 0;
-        c.requests = ts.counters.requests.load() - base;
+        const auto base = static_cast<std::size_t>(t) < w.thread_baseline.size()
+                              ? w.thread_baseline[static_cast<std::size_t>(t)]
+                              : worker::thread_base{};
+        c.requests = ts.counters.requests.load() - base.requests;
+        c.static_requests = static_requests(ts.counters) - base.static_requests;
         const std::int64_t started = ts.request_started_ms.load();
         if (started != 0) {
             c.in_request = true;

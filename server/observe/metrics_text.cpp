@@ -66,6 +66,12 @@ void request_families(text_out& t, const pool_totals& s) {
     for (std::size_t i = 0; i < status_labels.size(); ++i) {
         t.line("gantry_requests_total{{status=\"{}\"}} {}", status_labels[i], s.by_status[i]);
     }
+    t.family("gantry_static_requests_total", "counter",
+             "Requests answered from --static-map, by status class (not in gantry_requests_total)");
+    for (std::size_t i = 0; i < status_labels.size(); ++i) {
+        t.line("gantry_static_requests_total{{status=\"{}\"}} {}", status_labels[i],
+               s.static_by_status[i]);
+    }
     t.family("gantry_request_exceptions_total", "counter",
              "Requests during which the application raised");
     t.line("gantry_request_exceptions_total {}", s.exceptions);

@@ -24,6 +24,7 @@ pool_totals sum_counters(const scoreboard& board) {
             const thread_counters& c = board.thread(w, th).counters;
             for (std::size_t s = 0; s < t.by_status.size(); ++s) {
                 t.by_status[s] += read(c.by_status[s]);
+                t.static_by_status[s] += read(c.static_by_status[s]);
             }
             t.exceptions += read(c.exceptions);
             t.tx_bytes += read(c.tx_bytes);
@@ -37,6 +38,14 @@ pool_totals sum_counters(const scoreboard& board) {
         t.respawns[r] = read(m.respawns[r]);
     }
     return t;
+}
+
+std::uint64_t static_requests(const thread_counters& c) {
+    std::uint64_t n = 0;
+    for (const auto& s : c.static_by_status) {
+        n += read(s);
+    }
+    return n;
 }
 
 worker_counts slot_counts(const scoreboard& board, int slot) {

@@ -33,6 +33,7 @@ struct worker_counts {
 
 struct core_view {
     std::uint64_t requests = 0;  // by this thread of the current process
+    std::uint64_t static_requests = 0;
     bool in_request = false;
     std::string request;               // "GET /uri" while in a request
     std::int64_t request_started = 0;  // Unix seconds, while in a request
@@ -81,6 +82,7 @@ struct cron_view {
 // Sums over every slot of the scoreboard, for Prometheus's counters.
 struct pool_totals {
     std::array<std::uint64_t, 6> by_status{};  // thread_counters::status_class
+    std::array<std::uint64_t, 6> static_by_status{};
     std::uint64_t exceptions = 0;
     std::uint64_t tx_bytes = 0;
     std::array<std::uint64_t, latency_buckets> duration{};
@@ -105,6 +107,9 @@ struct pool_view {
 
 // Adds up every slot's counters and the master's.
 pool_totals sum_counters(const scoreboard& board);
+
+// A thread's static file responses.
+std::uint64_t static_requests(const thread_counters& c);
 
 // The sum of one slot's thread counters now.
 worker_counts slot_counts(const scoreboard& board, int slot);

@@ -108,8 +108,9 @@ void write_cores(json_out& j, const worker_view& w) {
         j.open('{');
         j.num("id", i);
         j.num("requests", c.requests);
-        for (const char* zero : {"static_requests", "routed_requests", "offloaded_requests",
-                                 "write_errors", "read_errors"}) {
+        j.num("static_requests", c.static_requests);
+        for (const char* zero :
+             {"routed_requests", "offloaded_requests", "write_errors", "read_errors"}) {
             j.num(zero, 0);
         }
         j.num("in_request", c.in_request ? 1 : 0);

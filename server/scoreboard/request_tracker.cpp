@@ -40,6 +40,13 @@ void request_tracker::begin(const protocol::request_head& head) noexcept {
     }
 }
 
+void request_tracker::end_static(int status, std::uint64_t bytes) noexcept {
+    thread_.end();
+    thread_counters& c = thread_.counters;
+    bump(c.static_by_status[thread_counters::class_of(status)]);
+    bump(c.tx_bytes, bytes);
+}
+
 void request_tracker::end(const embed::call_result& r) noexcept {
     const std::int64_t took = now_us(CLOCK_MONOTONIC) - started_us_;
     thread_.end();

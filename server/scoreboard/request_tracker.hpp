@@ -17,6 +17,9 @@ public:
 
     void begin(const protocol::request_head& head) noexcept;
     void end(const embed::call_result& r) noexcept;
+    // A static file answered instead of the app (begin() was called): its status and the
+    // bytes queued for sending.
+    void end_static(int status, std::uint64_t bytes) noexcept;
 
 private:
     worker_slot& worker_;

@@ -24,7 +24,7 @@ namespace {
 // Changed whenever a slot's or the header's layout changes: a reload into a gantry that
 // lays them out otherwise must not read the old workers' slots as its own.
 constexpr std::uint64_t scoreboard_magic = 0x6761'6e74'7279'7362;  // "gantrysb"
-constexpr std::uint32_t scoreboard_layout = 2;
+constexpr std::uint32_t scoreboard_layout = 3;
 
 }  // namespace
 

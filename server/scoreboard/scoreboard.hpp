@@ -46,6 +46,9 @@ struct thread_counters {
     std::atomic<std::uint64_t> requests;
     std::array<std::atomic<std::uint64_t>, 6> by_status;  // indexed by status_class
     std::atomic<std::uint64_t> exceptions;                // the app raised
+    // Answered from --static-map on the I/O side, by status class: not in `requests`,
+    // `by_status` or the histograms, which are the app's.
+    std::array<std::atomic<std::uint64_t>, 6> static_by_status;
     std::atomic<std::uint64_t> tx_bytes;                  // head and body sent
     latency_histogram duration;                           // head read to response sent
     latency_histogram queue_wait;  // the front's X-Request-Start to the head read

@@ -10,6 +10,7 @@
 
 #include "protocol/http_response.hpp"
 #include "server/log/log.hpp"
+#include "server/http/static_responder.hpp"
 #include "server/log/request_log.hpp"
 #include "server/net/socket_stream.hpp"
 
@@ -22,11 +23,14 @@ constexpr std::size_t body_room = 64 * 1024;
 }  // namespace
 
 connection_handler::connection_handler(const worker_settings& settings, embed::wsgi_app& app,
-                                       request_tracker tracker, lingering_closer& closer)
+                                       request_tracker tracker, lingering_closer& closer,
+                                       file_sender* sender)
     : worker_id_(settings.id),
       limit_post_(settings.limit_post),
       timeouts_(settings.timeouts),
       closer_(closer),
+      statics_(settings.statics),
+      sender_(sender),
       app_(app),
       tracker_(tracker),
       parser_(settings.buffer_size),
@@ -85,6 +89,21 @@ void connection_handler::serve(unique_fd conn, lazy_peer peer) {
     if (limit_post_ != 0 && parser_.head().content_length > limit_post_) {
         refuse_body(std::move(conn), peer);
         return;
+    }
+    if (statics_ != nullptr && sender_ != nullptr) {
+        static_reply s =
+            answer_static(*statics_, parser_.head(), conn.get(), false, tracker_, worker_id_);
+        switch (s.what) {
+            case static_reply::kind::app:
+                break;
+            case static_reply::kind::sending:
+                sender_->send(std::move(conn), std::move(s.rest));
+                return;
+            case static_reply::kind::finished:
+            case static_reply::kind::close:
+                closer_.linger(std::move(conn), {});
+                return;
+        }
     }
     // The connection ends with this response: the stream owns it from here on.
     socket_stream stream(std::move(conn), std::span(buffer_.data() + head_size_, have - head_size_),

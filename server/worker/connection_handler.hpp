@@ -12,6 +12,7 @@
 #include "protocol/request_parser.hpp"
 #include "server/net/io_budget.hpp"
 #include "server/net/lingering_closer.hpp"
+#include "server/http/file_sender.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/util/unique_fd.hpp"
@@ -21,8 +22,9 @@ namespace gantry::server {
 
 class connection_handler {
 public:
+    // `sender`: where the rest of a slow static response goes (with settings.statics).
     connection_handler(const worker_settings& settings, embed::wsgi_app& app,
-                       request_tracker tracker, lingering_closer& closer);
+                       request_tracker tracker, lingering_closer& closer, file_sender* sender);
 
     // Serves the request on `conn`, which it closes. `peer` names the client in logs.
     void serve(unique_fd conn, lazy_peer peer);
@@ -37,6 +39,8 @@ private:
     std::uint64_t limit_post_;
     io_timeouts timeouts_;
     lingering_closer& closer_;  // closes a connection whose body was not read
+    const static_files* statics_;
+    file_sender* sender_;
     embed::wsgi_app& app_;
     request_tracker tracker_;
     protocol::request_parser parser_;

@@ -62,9 +62,9 @@ private:
 // One request thread's loop over uwsgi listeners, until the worker stops.
 void serve(const worker_settings& settings, std::span<const listener> listeners,
            embed::wsgi_app& app, request_tracker tracker, const request_budget& budget,
-           lingering_closer& closer) {
+           lingering_closer& closer, file_sender& sender) {
     acceptor accept(listeners);
-    connection_handler handler(settings, app, tracker, closer);
+    connection_handler handler(settings, app, tracker, closer, &sender);
     for (;;) {
         sockaddr_storage peer{};
         const listener* from = nullptr;
@@ -85,8 +85,9 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
 
 // With HTTP listeners, request threads take turns waiting on the poller's epoll set.
 void serve_polled(const worker_settings& settings, http_poller& poller, embed::wsgi_app& app,
-                  request_tracker tracker, const request_budget& budget, lingering_closer& closer) {
-    connection_handler uwsgi(settings, app, tracker, closer);
+                  request_tracker tracker, const request_budget& budget, lingering_closer& closer,
+                  file_sender& sender) {
+    connection_handler uwsgi(settings, app, tracker, closer, &sender);
     for (;;) {
         std::error_code ec;
         work_item item = poller.next(ec);  // a fresh item each time: a closed connection is freed
@@ -116,6 +117,12 @@ void serve_polled(const worker_settings& settings, http_poller& poller, embed::w
             case http_connection::next::serve_again:
                 poller.requeue(std::move(item));  // pipelined: its next request is already here
                 break;
+            case http_connection::next::send_file: {
+                const bool keep_alive = item.http->keep_alive_after_file();
+                file_transfer rest = item.http->take_file();
+                sender.send(std::move(item.http), std::move(rest), keep_alive);
+                break;
+            }
         }
     }
 }
@@ -156,6 +163,7 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
     };
     const request_budget budget(settings.max_requests, slot, master);
     lingering_closer closer;
+    file_sender sender(closer, settings.timeouts, settings.id);
     const bool any_http = std::any_of(listeners.begin(), listeners.end(), [](const listener& l) {
         return l.speaks() == listener::protocol::http;
     });
@@ -164,20 +172,32 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
         slot.status.store(worker_slot::ready);
         master.ring();
         run_threads(settings.threads, [&](int thread) {
-            serve(settings, listeners, app, tracker(thread), budget, closer);
+            serve(settings, listeners, app, tracker(thread), budget, closer, sender);
         });
     }
     http_poller poller(listeners,
                        {.worker_id = settings.id,
                         .limit_post = settings.limit_post,
                         .timeouts = settings.timeouts,
-                        .closer = &closer},
+                        .closer = &closer,
+                        .statics = settings.statics},
                        settings.http_keepalive_timeout, settings.max_connections);
+    // A keep-alive connection whose static file is sent waits for its next request again.
+    sender.on_done([&poller](std::unique_ptr<http_connection> conn) {
+        if (worker_control::stopping()) {
+            return;  // closed as it goes
+        }
+        if (conn->after_file() == http_connection::next::serve_again) {
+            poller.requeue(work_item{.http = std::move(conn), .uwsgi = {}, .peer = {}});
+        } else {
+            poller.park(std::move(conn));
+        }
+    });
     worker_control::start([&] { poller.stop(); });
     slot.status.store(worker_slot::ready);
     master.ring();
     run_threads(settings.threads, [&](int thread) {
-        serve_polled(settings, poller, app, tracker(thread), budget, closer);
+        serve_polled(settings, poller, app, tracker(thread), budget, closer, sender);
     });
 }
 

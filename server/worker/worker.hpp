@@ -19,6 +19,8 @@ class interpreter;
 
 namespace gantry::server {
 
+class static_files;
+
 struct worker_settings {
     int id = 1;    // 1-based number in the logs, kept by a respawned worker
     int slot = 0;  // its place in the scoreboard
@@ -29,6 +31,7 @@ struct worker_settings {
     int http_keepalive_timeout = 5;
     int max_connections = 1000;      // open HTTP connections, idle ones included
     std::uint64_t max_requests = 0;  // this worker's own --max-requests (jitter included); 0: none
+    const static_files* statics = nullptr;  // --static-map and friends; null: none
 };
 
 // Serves until the process is stopped by a signal; ends the process itself (with an error)
