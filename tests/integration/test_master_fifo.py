@@ -10,7 +10,6 @@ import os
 import signal
 import stat
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -152,20 +151,10 @@ def test_logs_reopened_after_a_rename(gantry, port, tmp_path):
               processes=2)
     assert g.request(path="/before").status == 200
     assert wait_until(lambda: "GET /before" in logfile.read_text(), 5), logfile.read_text()
-    pids = g.wait_for_workers(2)
     logfile.rename(rotated)  # what logrotate does
     send(fifo, "l")
     assert wait_until(logfile.exists, 5), "'l' did not create a new log file"
-
-    # Each worker reopens the file on its SIGUSR1, a moment after the master: requests are
-    # sent, two at a time so that both workers serve, until both have written to the new file.
-    def both_reopened():
-        with ThreadPoolExecutor(2) as pool:
-            assert all(r.status == 200 for r in pool.map(
-                lambda n: g.request(path=f"/after-{n}"), range(2)))
-        text = logfile.read_text()
-        return all(f"[pid {pid}]" in text for pid in pids)
-    assert wait_until(both_reopened, 10, interval=0.05), logfile.read_text()
+    g.requests_reach(logfile, workers=2)
     assert f"master-fifo {fifo}: 'l': reopening log files" in rotated.read_text()
 
 
@@ -181,11 +170,7 @@ def test_rotate_logs(gantry, port, tmp_path):
     assert wait_until(backup.exists, 5), "'L' did not rotate the log file"
     assert "GET /before" in backup.read_text()
 
-    # The worker reopens the new file on its SIGUSR1, a moment after the master's rename.
-    def logged_in_new_file():
-        assert g.request(path="/after").status == 200
-        return logfile.exists() and "GET /after" in logfile.read_text()
-    assert wait_until(logged_in_new_file, 10, interval=0.05), logfile.read_text()
+    g.requests_reach(logfile)
 
 
 def test_workers_reload_keeps_the_master(gantry, port, tmp_path):
