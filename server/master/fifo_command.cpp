@@ -27,7 +27,12 @@ fifo_command fifo_command_of(unsigned char byte) {
         case 'L':
             return fifo_command::rotate_logs;
         case 'w':
+        case 'W':  // uWSGI's brutal one; gantry's waits for the new workers, as 'w' does
             return fifo_command::workers_reload;
+        case 'C':
+            return fifo_command::go_cheap;
+        case 's':
+            return fifo_command::log_stats;
         case '\n':
         case '\r':
         case ' ':
@@ -58,6 +63,10 @@ std::string_view describe(fifo_command c) {
             return "rotate logs";
         case fifo_command::workers_reload:
             return "reload workers";
+        case fifo_command::go_cheap:
+            return "cheap mode";
+        case fifo_command::log_stats:
+            return "stats";
         case fifo_command::select_fifo:
             return "select FIFO";
         case fifo_command::blank:

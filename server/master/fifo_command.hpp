@@ -17,7 +17,9 @@ enum class fifo_command {
     shrink,          // -: one worker fewer (SIGTTOU)
     reopen_logs,     // l: SIGUSR1
     rotate_logs,     // L: rename the --logto file and open a new one
-    workers_reload,  // w: new workers forked from this master (touch-workers-reload)
+    workers_reload,  // w, W: new workers forked from this master (touch-workers-reload)
+    go_cheap,        // C: cheap mode now (the pool back when a connection comes)
+    log_stats,       // s: the --stats document, in the log
     select_fifo,     // 0-9: make the Nth FIFO the active one
     blank,           // whitespace (`echo r > fifo` writes "r\n"): ignored without a word
     unknown,         // anything else: logged once, ignored
@@ -29,7 +31,7 @@ fifo_command fifo_command_of(unsigned char byte);
 std::string_view describe(fifo_command c);
 
 // The commands gantry has, for the log line that refuses an unknown one.
-inline constexpr std::string_view fifo_commands_known = "r R c q Q + - l L w 0-9";
+inline constexpr std::string_view fifo_commands_known = "r R c q Q + - l L w W C s 0-9";
 
 // A byte as the log shows it: 'r', or '\x07' when it is not printable.
 std::string printable_byte(unsigned char byte);

@@ -9,6 +9,7 @@
 #include "server/log/log.hpp"
 #include "server/log/log_file.hpp"
 #include "server/master/fifo_command.hpp"
+#include "server/observe/stats_json.hpp"
 
 namespace gantry::server {
 namespace {
@@ -348,6 +349,14 @@ void master::on_fifo(std::size_t index, unsigned char byte) {
             break;
         case fifo_command::workers_reload:
             begin_workers_reload(who);
+            break;
+        case fifo_command::go_cheap:
+            if (!cheap_) {
+                enter_cheap(how);
+            }
+            break;
+        case fifo_command::log_stats:
+            log::info("{}: {}", how, stats_json(view(), {.cores = settings_.stats_cores}));
             break;
         case fifo_command::select_fifo:
             select_fifo(who, static_cast<std::size_t>(byte - '0'));

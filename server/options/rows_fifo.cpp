@@ -10,7 +10,7 @@ std::vector<option_def> fifo_rows() {
         list("master-fifo", "", "Master FIFO",
              "make this named pipe (mode 0600) and act on each byte written to it: r/R reload, "
              "c chain reload, q graceful stop, Q immediate stop, +/- one worker more/fewer, "
-             "l reopen logs, L rotate logs, w reload workers",
+             "l reopen logs, L rotate logs, w/W reload workers, C cheap mode, s stats to the log",
              &options::master_fifo, value_type::path),
     };
 }

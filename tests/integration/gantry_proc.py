@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -256,6 +257,24 @@ class Gantry:
 
     def request(self, *args, **kwargs) -> uwsgi_client.Response:
         return uwsgi_client.request(self.address, *args, **kwargs)
+
+    def requests_reach(self, logfile, workers: int = 1, timeout: float = 10.0) -> None:
+        """After a log reopen: requests `workers` at a time (so that each worker serves) until
+        every worker has logged one into `logfile`. A worker reopens its log on its own
+        SIGUSR1, a moment after the master made the new file: a request served in between is
+        logged into the old one, rightly."""
+        pids = self.wait_for_workers(workers)
+
+        def all_there():
+            with ThreadPoolExecutor(workers) as pool:
+                for r in pool.map(lambda n: self.request(path=f"/after-reopen-{n}"),
+                                  range(workers)):
+                    assert r.status == 200
+            text = Path(logfile).read_text() if Path(logfile).exists() else ""
+            return all(f"[pid {pid}] info: worker" in text for pid in pids)
+        assert wait_until(all_there, timeout * SLOW, interval=0.05), (
+            f"not every worker logs into {logfile}\n--- it has ---\n"
+            f"{Path(logfile).read_text() if Path(logfile).exists() else ''}")
 
     def send_raw(self, data: bytes, **kwargs) -> uwsgi_client.RawResult:
         return uwsgi_client.send_raw(self.address, data, **kwargs)

@@ -5,6 +5,7 @@ waits by polling the log, the workers or the answers, never by sleeping.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -153,12 +154,7 @@ def test_logs_reopened_after_a_rename(gantry, port, tmp_path):
     logfile.rename(rotated)  # what logrotate does
     send(fifo, "l")
     assert wait_until(logfile.exists, 5), "'l' did not create a new log file"
-    for n in range(10):  # both workers must have reopened it
-        assert g.request(path=f"/after-{n}").status == 200
-    assert wait_until(lambda: "GET /after-9" in logfile.read_text(), 5), logfile.read_text()
-    new_text = logfile.read_text()
-    for n in range(10):
-        assert f"GET /after-{n} " in new_text, new_text
+    g.requests_reach(logfile, workers=2)
     assert f"master-fifo {fifo}: 'l': reopening log files" in rotated.read_text()
 
 
@@ -172,9 +168,9 @@ def test_rotate_logs(gantry, port, tmp_path):
     assert wait_until(lambda: "GET /before" in logfile.read_text(), 5), logfile.read_text()
     send(fifo, "L")
     assert wait_until(backup.exists, 5), "'L' did not rotate the log file"
-    assert g.request(path="/after").status == 200
-    assert wait_until(lambda: logfile.exists() and "GET /after" in logfile.read_text(), 5)
-    assert "GET /after" not in backup.read_text()
+    assert "GET /before" in backup.read_text()
+
+    g.requests_reach(logfile)
 
 
 def test_workers_reload_keeps_the_master(gantry, port, tmp_path):
@@ -196,12 +192,12 @@ def test_an_unknown_letter_is_logged_once_and_ignored(gantry, port, tmp_path):
     g = start(gantry, port, "examples/hello", "--master-fifo", fifo)
     one = g.wait_for_workers(1)
     send(fifo, "x")
-    send(fifo, "xs+")  # 's' is uWSGI's stats; '+' after them still counts
+    send(fifo, "xp+")  # 'p' is uWSGI's pause; '+' after them still counts
     g.wait_for_workers(2)
     log = g.log_text()
-    known = "(it has r R c q Q + - l L w 0-9)"
+    known = "(it has r R c q Q + - l L w W C s 0-9)"
     assert log.count(f"master-fifo {fifo}: 'x' is not a command gantry has {known}") == 1, log
-    assert log.count(f"master-fifo {fifo}: 's' is not a command gantry has {known}") == 1, log
+    assert log.count(f"master-fifo {fifo}: 'p' is not a command gantry has {known}") == 1, log
     assert one[0] in g.worker_pids()
     assert g.request().status == 200
 
@@ -309,3 +305,24 @@ def test_a_command_written_during_the_reexec_is_acted_on_once(gantry, port, tmp_
     assert log.count(f"master-fifo {fifo}: '+'") == 1, log
     assert log.index("slow import finished") < log.index("'+': 1 -> 2"), log
     assert g.request().status == 200
+
+
+def test_s_logs_the_stats_document(gantry, port, tmp_path):
+    fifo = tmp_path / "master.fifo"
+    g = start(gantry, port, "examples/hello", "--master-fifo", fifo, processes=2)
+    pids = g.wait_for_workers(2)
+    send(fifo, "s")
+    line = g.wait_for_log(f"master-fifo {fifo}: 's': stats: {{")
+    doc = json.loads(line[line.index("stats: ") + len("stats: "):])
+    assert sorted(w["pid"] for w in doc["workers"]) == sorted(pids), line
+    assert doc["sockets"][0]["name"] == f"127.0.0.1:{port}"
+
+
+def test_C_goes_cheap_and_a_request_brings_the_pool_back(gantry, port, tmp_path):
+    fifo = tmp_path / "master.fifo"
+    g = start(gantry, port, "examples/hello", "--master-fifo", fifo)
+    g.wait_for_workers(1)
+    send(fifo, "C")
+    g.wait_for_log(f"cheap mode (master-fifo {fifo}: 'C': cheap mode)")
+    assert wait_until(lambda: not g.worker_pids(), ANSWER_TIMEOUT), g.log_text()
+    assert g.request(timeout=ANSWER_TIMEOUT).status == 200

@@ -31,6 +31,9 @@ TEST_CASE("master-fifo: each byte of uWSGI's table that gantry has", "[master_fi
     CHECK(fifo_command_of('l') == fifo_command::reopen_logs);
     CHECK(fifo_command_of('L') == fifo_command::rotate_logs);
     CHECK(fifo_command_of('w') == fifo_command::workers_reload);
+    CHECK(fifo_command_of('W') == fifo_command::workers_reload);
+    CHECK(fifo_command_of('C') == fifo_command::go_cheap);
+    CHECK(fifo_command_of('s') == fifo_command::log_stats);
     for (char d = '0'; d <= '9'; ++d) {
         CHECK(fifo_command_of(static_cast<unsigned char>(d)) == fifo_command::select_fifo);
     }
@@ -42,9 +45,9 @@ TEST_CASE("master-fifo: echo's newline is no command; uWSGI's others are unknown
     for (const char c : {'\n', '\r', ' ', '\t'}) {
         CHECK(fifo_command_of(static_cast<unsigned char>(c)) == fifo_command::blank);
     }
-    // uWSGI has these (vassal SOS, go cheap, emperor rescan, refork, pause, pidfiles, stats,
-    // subscriptions, brutal workers reload); gantry does not.
-    for (const char c : {'B', 'C', 'E', 'f', 'p', 'P', 's', 'S', 'W', 'x', '\0', '\xff'}) {
+    // uWSGI has these (vassal SOS, emperor rescan, refork, pause, pidfiles, subscriptions);
+    // gantry does not.
+    for (const char c : {'B', 'E', 'f', 'p', 'P', 'S', 'x', '\0', '\xff'}) {
         CHECK(fifo_command_of(static_cast<unsigned char>(c)) == fifo_command::unknown);
     }
     CHECK(printable_byte('x') == "'x'");
