@@ -8,7 +8,7 @@ set -u
 
 BUILD=$1
 shift
-TARGETS=${*:-"uwsgi_request http_request http_framing yaml_config ini_config cron_schedule"}
+TARGETS=${*:-"uwsgi_request http_request http_framing static_target yaml_config ini_config cron_schedule"}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 

@@ -21,14 +21,24 @@ int http_status_for(std::error_code ec) noexcept {
 
 std::string_view http_reason(int status) noexcept {
     switch (status) {
+        case 200:
+            return "OK";
+        case 206:
+            return "Partial Content";
+        case 304:
+            return "Not Modified";
         case 400:
             return "Bad Request";
+        case 403:
+            return "Forbidden";
         case 404:
             return "Not Found";
         case 408:
             return "Request Timeout";
         case 413:
             return "Content Too Large";
+        case 416:
+            return "Range Not Satisfiable";
         case 417:
             return "Expectation Failed";
         case 431:

@@ -27,11 +27,15 @@ std::string strong_etag(const file_facts& f);
 // IMF-fixdate (RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::int64_t unix_seconds);
 // IMF-fixdate and the two obsolete forms (RFC 850, asctime) a recipient must accept;
-// nothing for anything else.
+// nothing for anything else (names are case-sensitive, the weekday is not checked against
+// the date; OWS around the value is allowed). RFC 850's two-digit year: 70-99 are 19xx,
+// 00-69 20xx (there is no clock here to read it relative to).
 std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
 
 // Whether `accept_encoding` (the header's value) accepts `coding` ("gzip", "br"): named
-// with a q above 0, or through "*" with a q above 0 and not named with q=0.
+// with a q above 0, or through "*" with a q above 0 and not named with q=0. Codings are
+// case-insensitive, "x-gzip" is "gzip"; a malformed q counts as 0 and "" accepts nothing
+// (no Accept-Encoding: send the file as it is, as nginx does).
 bool accepts_coding(std::string_view accept_encoding, std::string_view coding) noexcept;
 
 // The request headers that decide a static response (empty: not sent).
@@ -59,6 +63,9 @@ struct static_decision {
 // fits -> 416; several ranges, other units or bad syntax -> the whole file (200), as the
 // RFC allows. If-Range (a strong ETag that must equal `etag`, or a date that must equal
 // the mtime exactly) that does not hold -> the whole file. A HEAD is decided the same way.
+// Details: a last-pos past the end is clamped, a suffix longer than the file is all of it,
+// "-0" and any range of an empty file are 416; last-pos < first-pos is bad syntax (200).
+// The body of a 304 or 416 is {0, 0}.
 static_decision decide_static(const static_conditions& c, const file_facts& f,
                               std::string_view etag) noexcept;
 
@@ -81,7 +88,10 @@ struct static_head {
 // Content-Length (absent for 304), Last-Modified, ETag, Accept-Ranges: bytes,
 // Content-Range for 206 ("bytes 0-99/1000") and 416 ("bytes */1000"), Cache-Control,
 // Expires, Vary, Content-Encoding, and "Connection: close" or "keep-alive" (the latter for
-// HTTP/1.0 only). `now`: the Date header's Unix seconds.
+// HTTP/1.0 only). `now`: the Date header's Unix seconds. A 304 carries no Content-Type,
+// Content-Length, Accept-Ranges or Content-Encoding (RFC 9110 15.4.5); a 416 has
+// Content-Length: 0 and neither the file's Content-Type, Content-Encoding, Cache-Control
+// nor Expires (its empty content is not the file, and must not be cached as if it were).
 std::string static_response_head(const static_head& h, std::int64_t now);
 
 }  // namespace gantry::protocol
