@@ -107,8 +107,8 @@ TEST_CASE("static files: symlinks inside are followed, out of the mount only int
     CHECK(contents(f) == "in");
     REQUIRE(files.lookup("/static/abs.css", "", f) == outcome::serve);
     CHECK(contents(f) == "in");
-    for (const char* out : {"/static/leak.txt", "/static/outdir/secret.txt", "/static/shared.js",
-                            "/static/magic"}) {
+    for (const char* out :
+         {"/static/leak.txt", "/static/outdir/secret.txt", "/static/shared.js", "/static/magic"}) {
         INFO(out);
         CHECK(files.lookup(out, "", f) == outcome::forbidden);
         CHECK_THAT(f.why, Contains("a symlink leads out of"));
