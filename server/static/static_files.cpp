@@ -235,11 +235,13 @@ namespace {
 // Opens `name` under `m` (see static_files.hpp for the rules); `why` says a refusal.
 opened open_under(const std::string& mount_path, int dirfd, const std::string& name,
                   const std::vector<std::string>& safe, unique_fd& fd, std::string& why) {
-    fd.reset(open_beneath(dirfd, name, file_flags, beneath));
+    const int got = open_beneath(dirfd, name, file_flags, beneath);
+    const int e = errno;  // before reset() closes what `fd` held
+    fd.reset(got);
     if (fd) {
         return opened::file;
     }
-    switch (errno) {
+    switch (e) {
         case ENOENT:
         case ENOTDIR:
         case ENAMETOOLONG:
@@ -253,7 +255,7 @@ opened open_under(const std::string& mount_path, int dirfd, const std::string& n
         case ELOOP:  // a magic link (/proc/self/fd/...) or a symlink loop
             break;
         default:
-            why = errno_text(errno);
+            why = errno_text(e);
             return opened::forbidden;
     }
     why = fmt::format("a symlink leads out of {}", mount_path);
@@ -268,10 +270,13 @@ opened open_under(const std::string& mount_path, int dirfd, const std::string& n
         return opened::forbidden;
     }
     // `real` has no symlink left: refuse any that appears there now.
-    fd.reset(open_beneath(AT_FDCWD, real, file_flags, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    const int again =
+        open_beneath(AT_FDCWD, real, file_flags, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    const int e2 = errno;
+    fd.reset(again);
     if (!fd) {
-        why = fmt::format("{}: {}", real, errno_text(errno));
-        return errno == ENOENT ? opened::missing : opened::forbidden;
+        why = fmt::format("{}: {}", real, errno_text(e2));
+        return e2 == ENOENT ? opened::missing : opened::forbidden;
     }
     return opened::file;
 }
