@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "server/static/static_files.hpp"
+#include "tests/unit/server/parse_options.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 namespace server = gantry::server;
@@ -328,4 +329,42 @@ TEST_CASE("static files: media types from mime.types, with the web's own always 
     CHECK(type_of("a.webp") == "image/webp");
     CHECK(type_of("a.txt") == "text/plain; charset=utf-8");
     CHECK(type_of("a.xml") == "application/xml; charset=utf-8");
+}
+
+TEST_CASE("static options: uWSGI's order, absolute folders, refusals naming the key") {
+    using gantry::server::testing::error_of;
+    using gantry::server::testing::parse;
+    const std::string cwd = fs::current_path().string();
+    const server::options o =
+        parse({"--static-map2",        "/m2=two",    "--static-map",         "/static/=st",
+               "--check-static",       "pub",        "--static-map",         "/=/srv/root",
+               "--static-expires",     "\\.css$ 60", "--static-expires-uri", "^/a 5",
+               "--static-gzip-prefix", "gz/",        "--static-gzip",        "\\.js$",
+               "--static-index",       "index.html", "--static-safe",        "/opt"});
+    const server::static_settings s = server::static_settings_of(o);
+    REQUIRE(s.mounts.size() == 4);
+    CHECK(s.mounts[0].url_prefix == "/");
+    CHECK(s.mounts[0].dir == cwd + "/pub");
+    CHECK(s.check_static == std::vector<bool>{true, false, false, false});
+    CHECK(s.mounts[1].url_prefix == "/static");
+    CHECK(s.mounts[1].dir == cwd + "/st");
+    CHECK(s.mounts[2].url_prefix == "/");
+    CHECK(s.mounts[3].url_prefix == "/m2");
+    CHECK(s.mounts[3].keep_prefix);
+    REQUIRE(s.expires.size() == 2);
+    CHECK(s.expires[0].pattern == "\\.css$");
+    CHECK_FALSE(s.expires[0].on_uri);
+    CHECK(s.expires[1].seconds == 5);
+    CHECK(s.expires[1].on_uri);
+    CHECK(s.gzip_dirs == std::vector<std::string>{cwd + "/gz/"});
+    CHECK(s.gzip_patterns == std::vector<std::string>{"\\.js$"});
+
+    CHECK_THAT(error_of({"--static-map", "static=/x"}),
+               Contains("--static-map: expected a URL path starting with '/'"));
+    CHECK_THAT(error_of({"--static-map2", "/x"}), Contains("--static-map2: expected URL=DIR"));
+    CHECK_THAT(error_of({"--static-expires", "( 5"}), Contains("--static-expires: '(' is not a"));
+    CHECK_THAT(error_of({"--static-expires-uri", "x y"}),
+               Contains("--static-expires-uri: expected a whole number"));
+    CHECK_THAT(error_of({"--file-serve-mode", "x-sendfile"}),
+               Contains("gantry sends the file itself"));
 }
