@@ -98,6 +98,13 @@ void absolute_paths(std::vector<assignment>& all) {
     for (assignment& a : all) {
         if (a.def->type == value_type::path) {
             from(a.def->from_start_dir ? cwd : app_dir, a.value);
+        } else if (a.def->name == "static-map" || a.def->name == "static-map2") {
+            // "/URL=DIR": the DIR is a path from --chdir, as uWSGI opens it after the chdir.
+            if (const auto eq = a.value.find('='); eq != std::string::npos) {
+                std::string dir = a.value.substr(eq + 1);
+                from(app_dir, dir);
+                a.value = a.value.substr(0, eq + 1) + dir;
+            }
         }
     }
 }

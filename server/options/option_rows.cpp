@@ -19,9 +19,9 @@ constexpr std::array<std::string_view, 11> gantry_names = {
 
 std::vector<option_def> make_option_rows() {
     std::vector<option_def> all;
-    for (auto* make : {rows::app_rows, rows::net_rows, rows::pool_rows, rows::reload_rows,
-                       rows::fifo_rows, rows::observe_rows, rows::cron_rows, rows::ops_rows,
-                       rows::procname_rows, rows::meta_rows, rows::compat_rows}) {
+    for (auto* make : {rows::app_rows, rows::net_rows, rows::static_rows, rows::pool_rows,
+                       rows::reload_rows, rows::fifo_rows, rows::observe_rows, rows::cron_rows,
+                       rows::ops_rows, rows::procname_rows, rows::meta_rows, rows::compat_rows}) {
         for (option_def& d : make()) {
             d.gantry_only =
                 std::find(gantry_names.begin(), gantry_names.end(), d.name) != gantry_names.end();

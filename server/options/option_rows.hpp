@@ -15,6 +15,7 @@ namespace rows {
 
 std::vector<option_def> app_rows();       // the WSGI app: what to import and how
 std::vector<option_def> net_rows();       // listeners and connections
+std::vector<option_def> static_rows();    // static files: static-map and friends
 std::vector<option_def> pool_rows();      // workers: how many, recycling, cheap mode
 std::vector<option_def> reload_rows();    // touch-* files, py-autoreload, hook-master-start
 std::vector<option_def> cron_rows();      // scheduled commands and calls

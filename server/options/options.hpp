@@ -118,6 +118,27 @@ struct options {
     std::uint64_t log_maxsize = 0;  // bytes of --logto before it is rotated; 0: never
     std::string log_backupname;     // the rotated file's name; "": FILE.<unix time>
 
+    // Static files, served by the worker's I/O side (uWSGI's static-map and friends)
+    struct static_map {
+        std::string url;           // "/static", as given
+        std::string dir;           // absolute
+        bool keep_prefix = false;  // static-map2: the whole URL path is looked up under dir
+    };
+    std::vector<static_map> static_maps;    // --static-map and --static-map2, in the order given
+    std::vector<std::string> check_static;  // directories mapped at "/"; no file: the app
+    std::vector<std::string> static_index;  // "index.html", tried in order for a directory
+    struct static_expiry {
+        std::string pattern;  // an ECMAScript regex, searched
+        long long seconds = 0;
+        bool on_uri = false;  // static-expires-uri: the request path; else the file's path
+    };
+    std::vector<static_expiry> static_expires;  // the first that matches counts
+    bool static_gzip_all = false;
+    std::vector<std::string> static_gzip_dirs;  // path prefixes whose files may have FILE.gz
+    std::vector<std::string> static_gzip;       // regexes of file paths that may have FILE.gz
+    std::vector<std::string> static_safe;       // where a symlink out of a mount may lead
+    std::vector<std::string> static_skip_ext;   // ".py": never served, the app gets it
+
     // Meta
     std::vector<std::string> config_files;  // --ini/--yaml/--json, in command-line order
     // What the configuration said that gantry does differently (uWSGI options accepted for

@@ -68,7 +68,17 @@ constexpr note noted_options[] = {
     {"memory-report", value_type::flag,
      "request lines carry no memory figures; --reload-on-rss recycles a worker that grows", false},
     {"offload-threads", value_type::text,
-     "not needed: wsgi.file_wrapper files are sent with sendfile() by the worker", false},
+     "not needed: gantry's I/O side sends static files (and wsgi.file_wrapper files) with "
+     "sendfile(), without threads",
+     false},
+    {"check-static-docroot", value_type::flag,
+     "not used: gantry has no DOCUMENT_ROOT to look in; name the directory with check-static "
+     "or static-map",
+     true},
+    {"static-cache-paths", value_type::text,
+     "not needed: each file is opened relative to its mapped directory, no path cache", false},
+    {"static-cache-paths-name", value_type::text,
+     "not needed: each file is opened relative to its mapped directory, no path cache", false},
     {"post-buffering", value_type::size,
      "gantry reads a request body of up to 16 KiB before calling the app and streams larger "
      "ones; let nginx buffer uploads in front (client_body_buffer_size)",

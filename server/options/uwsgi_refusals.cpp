@@ -13,8 +13,12 @@ constexpr std::string_view loggers =
     "use logto (SIGUSR1 or touch-logreopen reopens it), or let systemd-journald or the "
     "container runtime collect stderr";
 constexpr std::string_view statics =
-    "gantry does not serve static files yet: let nginx serve them (location /static/ { alias "
-    "...; }), or WhiteNoise in the app";
+    "gantry's static files take static-map, static-map2, check-static, static-index, "
+    "static-expires, static-expires-uri, static-gzip, static-gzip-all, static-gzip-dir, "
+    "static-safe and static-skip-ext; for anything more, let nginx serve the files";
+constexpr std::string_view expires_from_request =
+    "gantry's expiry counts from the request: give static-expires (the file's path) or "
+    "static-expires-uri (the URL path), REGEX SECONDS";
 constexpr std::string_view async_engines =
     "gantry runs WSGI apps synchronously with --threads per worker; for many idle "
     "connections run the app under an ASGI server";
@@ -64,9 +68,21 @@ constexpr std::array refusals = {
     uwsgi_refusal{"final-route", true, routing},
     uwsgi_refusal{"error-route", true, routing},
     uwsgi_refusal{"add-header", false, routing},
+    uwsgi_refusal{"static-expires-type", true,
+                  "give the expiry by file name, a rule per kind: static-expires = \\.png$ 3600"},
+    uwsgi_refusal{"static-expires-mtime", false, expires_from_request},
+    uwsgi_refusal{"static-expires-uri-mtime", false, expires_from_request},
+    uwsgi_refusal{"static-expires-path-info", true, expires_from_request},
+    uwsgi_refusal{"static-gzip-ext", false, "give a regex of the file path: static-gzip = \\.css$"},
+    uwsgi_refusal{"static-gzip-suffix", false,
+                  "give a regex of the file path: static-gzip = \\.css$"},
     uwsgi_refusal{"static-", true, statics},
-    uwsgi_refusal{"check-static", true, statics},
-    uwsgi_refusal{"file-serve-mode", false, statics},
+    uwsgi_refusal{"file-serve-mode", false,
+                  "gantry sends the file itself (sendfile from the worker's I/O side): drop "
+                  "file-serve-mode, nginx needs no X-Accel-Redirect"},
+    uwsgi_refusal{"mimefile", false,
+                  "gantry reads /etc/mime.types (Debian's media-types package) and knows the "
+                  "common web types without it"},
     uwsgi_refusal{"cache", true, "use Redis or memcached (Django's and Flask's cache backends)"},
     uwsgi_refusal{"daemonize", true, "run gantry in the foreground under systemd or a container"},
     uwsgi_refusal{"stats-push", true, metrics},

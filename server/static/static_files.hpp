@@ -6,6 +6,7 @@
 // Thread-safe and allocation-light: every request thread of the worker calls it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,9 +64,14 @@ public:
 
 private:
     struct mount;
+    struct rules;  // the compiled regexes and the resolved --static-safe directories
     std::vector<mount> mounts_;
     static_settings settings_;
     media_types types_;
+    std::unique_ptr<const rules> rules_;
+
+    outcome lookup_in(std::size_t i, const protocol::static_target& t,
+                      std::string_view accept_encoding, found& out) const;
 };
 
 // The media type for a file name, from the table static_files loads ("" extension:

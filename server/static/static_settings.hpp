@@ -25,10 +25,16 @@ struct static_settings {
     std::vector<expires_rule> expires;
     bool gzip_all = false;            // --static-gzip-all: look for FILE.br / FILE.gz beside each file
     std::vector<std::string> gzip_dirs;  // --static-gzip-dir / --static-gzip-prefix: only under these
+    std::vector<std::string> gzip_patterns;  // --static-gzip: regexes of the full path
     std::vector<std::string> safe;       // --static-safe: directories a symlink may lead into
     std::vector<std::string> skip_ext;   // --static-skip-ext: ".py": never served, falls through
 
     bool any() const noexcept { return !mounts.empty(); }
 };
+
+struct options;
+// What the options ask for: check-static mounts first, then static-map, then static-map2,
+// as uWSGI tries them; URL prefixes without a trailing slash.
+static_settings static_settings_of(const options& o);
 
 }  // namespace gantry::server
