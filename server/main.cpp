@@ -17,6 +17,7 @@
 #include "server/process/proc_title.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/run.hpp"
+#include "server/static/static_files.hpp"
 #include "server/util/config_error.hpp"
 
 int main(int argc, char** argv) {
@@ -61,6 +62,10 @@ int main(int argc, char** argv) {
             const auto venv = server::virtualenv_dir(o.virtualenv, o.chdir);
             if (const std::string note = server::check_virtualenv(venv); !note.empty()) {
                 fmt::print(stderr, "gantry: warning: {}\n", note);
+            }
+            if (!o.static_maps.empty() || !o.check_static.empty()) {
+                // Opens each mapped folder as the start will (it throws naming the option).
+                const server::static_files folders(server::static_settings_of(o));
             }
             fmt::print(stderr, "gantry: the configuration is good\n");
             return 0;

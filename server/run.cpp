@@ -32,6 +32,7 @@
 #include "server/process/user_ids.hpp"
 #include "server/process/virtualenv.hpp"
 #include "server/run_settings.hpp"
+#include "server/static/static_files.hpp"
 #include "server/util/config_error.hpp"
 #include "server/worker/autoreloader.hpp"
 #include "server/worker/worker.hpp"
@@ -321,6 +322,7 @@ struct worker_parts {
     const std::vector<std::pair<std::string, std::string>>& values;  // gantry.opt
     // --py-autoreload: the module files the master imported, with their times; or null.
     const module_mtimes* imported;
+    const static_files* statics;  // --static-map and friends; or null
 };
 
 // What a new worker process runs. The exit codes tell the master what went wrong before
@@ -358,7 +360,8 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
         .limit_post = o.limit_post,
         .http_keepalive_timeout = o.http_keepalive_timeout,
         .max_connections = o.max_connections,
-        .max_requests = p.max_requests};
+        .max_requests = p.max_requests,
+        .statics = parts.statics};
     try {
         run_worker(settings, parts.listeners, *parts.app, parts.python, parts.board, parts.bell);
     } catch (const std::exception& e) {
@@ -451,6 +454,12 @@ int run(const options& o, const std::vector<std::string>& argv) {
         check_master_fifos(o.master_fifo);
     }
     const std::vector<listener> listeners = open_listeners(o, from);
+    // The mapped folders are opened now, as the run user may not reach them (O_PATH: a
+    // descriptor to look under, nothing read yet); each worker serves from its copy.
+    const std::unique_ptr<static_files> statics =
+        o.static_maps.empty() && o.check_static.empty()
+            ? nullptr
+            : std::make_unique<static_files>(static_settings_of(o));
     const observe_sockets observers =
         open_observe_sockets(o, from != nullptr ? from->observers : named_fds{});
     const pidfile pid(o.pidfile, from != nullptr);
@@ -482,8 +491,15 @@ int run(const options& o, const std::vector<std::string>& argv) {
         log::info("py-autoreload: worker 1 looks for changed module files every {} s",
                   o.py_autoreload);
     }
-    const worker_parts parts{o,     listeners, app,    python,
-                             board, bell,      values, imported ? &*imported : nullptr};
+    const worker_parts parts{o,
+                             listeners,
+                             app,
+                             python,
+                             board,
+                             bell,
+                             values,
+                             imported ? &*imported : nullptr,
+                             statics.get()};
     master::worker_main start_worker;
     if (app || o.lazy_apps) {  // else a reload failed to import: no new workers
         start_worker = [&parts](const worker_process& p) { return worker_main(parts, p); };

@@ -39,7 +39,8 @@ bool send_now(int fd, file_transfer& t, int& err) noexcept {
     }
     while (t.left > 0) {
         auto offset = static_cast<off_t>(t.offset);
-        const ssize_t n = sendfile(fd, t.file.get(), &offset, std::min<std::uint64_t>(t.left, chunk));
+        const ssize_t n =
+            sendfile(fd, t.file.get(), &offset, std::min<std::uint64_t>(t.left, chunk));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -158,10 +159,12 @@ void file_sender::progress(int fd, clock::time_point now) noexcept {
         if (!s) {
             return;
         }
-        const std::uint64_t before = s->transfer.left + (s->transfer.head.size() - s->transfer.head_sent);
+        const std::uint64_t before =
+            s->transfer.left + (s->transfer.head.size() - s->transfer.head_sent);
         int err = 0;
         const bool ok = send_now(fd, s->transfer, err);
-        const std::uint64_t after = s->transfer.left + (s->transfer.head.size() - s->transfer.head_sent);
+        const std::uint64_t after =
+            s->transfer.left + (s->transfer.head.size() - s->transfer.head_sent);
         if (after < before) {
             s->stalled_at = now + timeouts_.stall;
         }
@@ -170,8 +173,8 @@ void file_sender::progress(int fd, clock::time_point now) noexcept {
         }
         complete = ok;
         if (!ok) {
-            log::debug("worker {}: static response cut with {} bytes unsent: {}", worker_id_,
-                       after, err != 0 ? std::strerror(err) : "the file got shorter");
+            log::debug("worker {}: static response cut with {} bytes unsent: {}", worker_id_, after,
+                       err != 0 ? std::strerror(err) : "the file got shorter");
         }
         epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
         done = std::move(s);
@@ -200,13 +203,17 @@ void file_sender::sweep(clock::time_point now) noexcept {
         const std::lock_guard lock(mutex_);
         for (auto& s : by_fd_) {
             if (s && (now >= s->until || now >= s->stalled_at)) {
-                log::warning(
-                    now >= s->until
-                        ? "worker {}: static response cut: not taken within --send-timeout ({} s)"
-                        : "worker {}: static response cut: nothing moved for --socket-timeout "
-                          "({} s)",
-                    worker_id_,
-                    (now >= s->until ? timeouts_.send : timeouts_.stall).count());
+                if (now >= s->until) {
+                    log::warning(
+                        "worker {}: static response cut: not taken within "
+                        "--send-timeout ({} s)",
+                        worker_id_, timeouts_.send.count());
+                } else {
+                    log::warning(
+                        "worker {}: static response cut: nothing moved for "
+                        "--socket-timeout ({} s)",
+                        worker_id_, timeouts_.stall.count());
+                }
                 epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, s->fd(), nullptr);
                 try {
                     expired.push_back(std::move(s));

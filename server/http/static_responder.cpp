@@ -36,19 +36,18 @@ std::string_view raw_path(const protocol::request_head& head) {
     return uri.substr(0, uri.find_first_of("?#"));
 }
 
-void log_static(int worker_id, const protocol::request_head& head, int status,
-                std::uint64_t bytes, std::chrono::steady_clock::time_point start) {
+void log_static(int worker_id, const protocol::request_head& head, int status, std::uint64_t bytes,
+                std::chrono::steady_clock::time_point start) {
     embed::call_result r;
     r.status = status;
     r.bytes_sent = bytes;
-    const std::chrono::duration<double, std::milli> took =
-        std::chrono::steady_clock::now() - start;
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     log_request(worker_id, head, r, took.count(), true);
 }
 
 // 400 and 403: the connection ends with them (the error response says so).
-static_reply refuse(int status, std::string_view why, const protocol::request_head& head,
-                    int fd, request_tracker& tracker, int worker_id,
+static_reply refuse(int status, std::string_view why, const protocol::request_head& head, int fd,
+                    request_tracker& tracker, int worker_id,
                     std::chrono::steady_clock::time_point start) {
     log::warning("worker {}: {} {}: {} ({})", worker_id, var_or_dash(head, "REQUEST_METHOD"),
                  var_or_dash(head, "REQUEST_URI"), why, status);
@@ -64,8 +63,8 @@ static_reply refuse(int status, std::string_view why, const protocol::request_he
 
 }  // namespace
 
-static_reply answer_static(const static_files& files, const protocol::request_head& head,
-                           int fd, bool keep_alive_ok, request_tracker& tracker, int worker_id) {
+static_reply answer_static(const static_files& files, const protocol::request_head& head, int fd,
+                           bool keep_alive_ok, request_tracker& tracker, int worker_id) {
     const std::string_view method = var(head, "REQUEST_METHOD");
     // Other methods, and a request with a body, are the app's (as uWSGI's static-map).
     if ((method != "GET" && method != "HEAD") || head.content_length != 0) {
@@ -90,29 +89,28 @@ static_reply answer_static(const static_files& files, const protocol::request_he
             break;
     }
     tracker.begin(head);
-    const protocol::static_decision d = protocol::decide_static(
-        {.head = method == "HEAD",
-         .if_none_match = var(head, "HTTP_IF_NONE_MATCH"),
-         .if_modified_since = var(head, "HTTP_IF_MODIFIED_SINCE"),
-         .range = var(head, "HTTP_RANGE"),
-         .if_range = var(head, "HTTP_IF_RANGE")},
-        f.facts, f.etag);
+    const protocol::static_decision d =
+        protocol::decide_static({.head = method == "HEAD",
+                                 .if_none_match = var(head, "HTTP_IF_NONE_MATCH"),
+                                 .if_modified_since = var(head, "HTTP_IF_MODIFIED_SINCE"),
+                                 .range = var(head, "HTTP_RANGE"),
+                                 .if_range = var(head, "HTTP_IF_RANGE")},
+                                f.facts, f.etag);
     const bool with_body = method != "HEAD" && (d.status == 200 || d.status == 206);
     file_transfer t;
-    t.head = protocol::static_response_head(
-        {.status = d.status,
-         .http11 = var(head, "SERVER_PROTOCOL") != "HTTP/1.0",
-         .keep_alive = keep_alive_ok,
-         .content_type = f.content_type,
-         .content_encoding = f.content_encoding,
-         .etag = f.etag,
-         .last_modified = f.facts.mtime_sec,
-         .cache_control = f.cache_control,
-         .expires = f.expires,
-         .vary_accept_encoding = f.vary_accept_encoding,
-         .file_size = f.facts.size,
-         .body = d.body},
-        unix_now());
+    t.head = protocol::static_response_head({.status = d.status,
+                                             .http11 = var(head, "SERVER_PROTOCOL") != "HTTP/1.0",
+                                             .keep_alive = keep_alive_ok,
+                                             .content_type = f.content_type,
+                                             .content_encoding = f.content_encoding,
+                                             .etag = f.etag,
+                                             .last_modified = f.facts.mtime_sec,
+                                             .cache_control = f.cache_control,
+                                             .expires = f.expires,
+                                             .vary_accept_encoding = f.vary_accept_encoding,
+                                             .file_size = f.facts.size,
+                                             .body = d.body},
+                                            unix_now());
     if (with_body) {
         t.file = std::move(f.file);
         t.offset = d.body.first;
@@ -128,8 +126,8 @@ static_reply answer_static(const static_files& files, const protocol::request_he
         return {.what = static_reply::kind::close, .keep_alive = false, .rest = {}};
     }
     if (!t.done()) {
-        return {.what = static_reply::kind::sending, .keep_alive = keep_alive_ok,
-                .rest = std::move(t)};
+        return {
+            .what = static_reply::kind::sending, .keep_alive = keep_alive_ok, .rest = std::move(t)};
     }
     set_nonblocking(fd, false);
     return {.what = static_reply::kind::finished, .keep_alive = keep_alive_ok, .rest = {}};

@@ -83,10 +83,10 @@ void request(const request_line& r) noexcept {
                 json_string(r.method), json_string(r.uri), r.status, r.bytes, r.millis,
                 r.static_file ? ",\"static\":true" : ""));
         } else {
-            write(level::info, fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms{}",
-                                           r.worker, printable{r.remote}, printable{r.method},
-                                           printable{r.uri}, r.status, r.bytes, r.millis,
-                                           r.static_file ? " (static file)" : ""));
+            write(level::info,
+                  fmt::format("worker {}: {} {} {} => {}, {} bytes in {:.2f} ms{}", r.worker,
+                              printable{r.remote}, printable{r.method}, printable{r.uri}, r.status,
+                              r.bytes, r.millis, r.static_file ? " (static file)" : ""));
         }
     } catch (...) {
         // as in write()

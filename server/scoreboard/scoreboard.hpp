@@ -49,9 +49,9 @@ struct thread_counters {
     // Answered from --static-map on the I/O side, by status class: not in `requests`,
     // `by_status` or the histograms, which are the app's.
     std::array<std::atomic<std::uint64_t>, 6> static_by_status;
-    std::atomic<std::uint64_t> tx_bytes;                  // head and body sent
-    latency_histogram duration;                           // head read to response sent
-    latency_histogram queue_wait;  // the front's X-Request-Start to the head read
+    std::atomic<std::uint64_t> tx_bytes;  // head and body sent
+    latency_histogram duration;           // head read to response sent
+    latency_histogram queue_wait;         // the front's X-Request-Start to the head read
 
     static status_class class_of(int status) noexcept {
         return status >= 100 && status < 600 ? static_cast<status_class>(status / 100) : none;

@@ -1,5 +1,7 @@
 #include "server/static/static_files.hpp"
 
+#include "server/util/config_error.hpp"
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -97,7 +99,7 @@ std::regex compiled(const std::string& pattern, std::string_view option) {
     try {
         return std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
     } catch (const std::regex_error& e) {
-        throw std::runtime_error(fmt::format("{} {}: not a regex: {}", option, pattern, e.what()));
+        throw config_error(fmt::format("{} {}: not a regex: {}", option, pattern, e.what()));
     }
 }
 
@@ -184,8 +186,8 @@ static_files::static_files(const static_settings& settings)
     for (const std::string& dir : settings_.safe) {
         std::string real = resolved(dir);
         if (real.empty()) {
-            throw std::runtime_error(fmt::format("--static-safe {}: cannot resolve {}: {}", dir,
-                                                 dir, errno_text(errno)));
+            throw config_error(fmt::format("--static-safe {}: cannot resolve {}: {}", dir, dir,
+                                           errno_text(errno)));
         }
         r->safe.push_back(std::move(real));
     }
@@ -193,7 +195,7 @@ static_files::static_files(const static_settings& settings)
     for (std::size_t i = 0; i < settings_.mounts.size(); ++i) {
         const std::string& dir = settings_.mounts[i].dir;
         const auto fail = [&](int e) {
-            return std::runtime_error(
+            return config_error(
                 fmt::format("{}: cannot open {}: {}", option_of(settings_, i), dir, errno_text(e)));
         };
         const std::string real = resolved(dir);
@@ -219,7 +221,7 @@ static_files::static_files(const static_settings& settings)
         // not as a 403 on every request.
         const unique_fd probe(open_beneath(m.dir.get(), ".", O_PATH | O_CLOEXEC, beneath));
         if (!probe) {
-            throw std::runtime_error(fmt::format(
+            throw config_error(fmt::format(
                 "{}: openat2() failed ({}): gantry serves static files only where Linux 5.6's "
                 "openat2 is allowed",
                 option_of(settings_, i), errno_text(errno)));
@@ -308,12 +310,19 @@ static_files::outcome static_files::lookup(std::string_view raw_path,
         if (t.refused == protocol::static_refusal::not_mapped) {
             break;
         }
+        const std::size_t i = start + t.mount;
         if (t.refused != protocol::static_refusal::none) {
             out.why = std::string(protocol::describe(t.refused));
+            // A check-static folder covers the whole site: a path it could never serve
+            // (an API's /a%2Fb) is the app's, not a 400.
+            if (i < settings_.check_static.size() && settings_.check_static[i]) {
+                matched = true;
+                start = i + 1;
+                continue;
+            }
             return outcome::bad_request;
         }
         matched = true;
-        const std::size_t i = start + t.mount;
         const outcome o = lookup_in(i, t, accept_encoding, out);
         if (o != outcome::fall_through) {
             return o;

@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "protocol/http_response.hpp"
-#include "server/log/log.hpp"
 #include "server/http/static_responder.hpp"
+#include "server/log/log.hpp"
 #include "server/log/request_log.hpp"
 #include "server/net/socket_stream.hpp"
 

@@ -10,9 +10,9 @@
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/request_parser.hpp"
+#include "server/http/file_sender.hpp"
 #include "server/net/io_budget.hpp"
 #include "server/net/lingering_closer.hpp"
-#include "server/http/file_sender.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
 #include "server/util/unique_fd.hpp"
