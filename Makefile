@@ -50,6 +50,12 @@ lint: build
 bench: build
 	$(PYTHON) bench/run.py
 
+# Static files: gantry's --static-map against nginx and WhiteNoise (see bench/README.md).
+.PHONY: bench-static
+bench-static: build
+	sh bench/install-peers.sh
+	$(PYTHON) bench/static_bench.py
+
 # What a scraper every 100 ms costs gantry's request path (see bench/README.md).
 .PHONY: bench-scrape
 bench-scrape: build

@@ -1,13 +1,16 @@
 """Run an example app the way it is deployed: browser -> nginx -> gantry.
 
-    /usr/bin/python3 tools/demo.py [flask|hello|django] [--check]
+    /usr/bin/python3 tools/demo.py [flask|hello|django|django-standalone] [--check]
 
 Starts build/gantry with examples/APP/gantry.yaml and a private nginx with
 examples/APP/nginx-site.conf in front of it, then waits for Ctrl-C. Stops
 both, leaving no process behind, on Ctrl-C, SIGTERM, or when either exits.
 For django it first runs the example's setup (migrate, demo superuser,
-collectstatic) into build/django-data/.
---check fetches a page or two through nginx instead of waiting, for CI.
+collectstatic) into build/django-data/. django-standalone is the same app with
+no nginx: examples/django/gantry-standalone.yaml serves it and its static
+files on gantry's own HTTP socket (--static-map).
+--check fetches a page or two instead of waiting, for CI (and, standalone,
+that a static file comes back 304 when asked again with its ETag).
 """
 
 from __future__ import annotations
@@ -40,15 +43,34 @@ class Stop(Exception):
     """SIGTERM, handled like Ctrl-C."""
 
 
+# No nginx in front: gantry's HTTP socket, from the yaml, is where the browser goes.
+STANDALONE = {"django-standalone": ("django", "gantry-standalone.yaml", "127.0.0.1:8000")}
+
+
+class DirectFront:
+    """What the demo needs of a front when there is none: gantry's own address."""
+
+    def __init__(self, address: str):
+        self.url = f"http://{address}/"
+        self.pid = None
+
+    def poll(self):
+        return None
+
+    def stop(self) -> None:
+        pass
+
+
 def main() -> int:
     args = parse_args()
-    app_dir = ROOT / "examples" / args.app
-    yaml = app_dir / "gantry.yaml"
+    app_name, yaml_name, direct = STANDALONE.get(args.app, (args.app, "gantry.yaml", None))
+    app_dir = ROOT / "examples" / app_name
+    yaml = app_dir / yaml_name
     if not yaml.exists():
         sys.exit(f"demo: no example named {args.app!r} ({yaml} is missing)")
     if not GANTRY.exists():
         sys.exit(f"demo: {GANTRY} is missing; build it first (make)")
-    socket_addr = args.socket or yaml_socket(yaml)
+    socket_addr = None if direct else args.socket or yaml_socket(yaml)
 
     def on_sigterm(signum, frame):
         raise Stop
@@ -56,20 +78,24 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     gantry = nginx = None
     try:
-        if args.app == "django":
+        if app_name == "django":
             setup_django(app_dir)
-        gantry = start_gantry(yaml, args.socket)
-        site = render_site(app_dir / "nginx-site.conf", args.port, upstream(socket_addr))
-        nginx = NginxFront(ROOT / "build" / "demo" / args.app, site, prefix=ROOT)
-        nginx.start()
+        gantry = start_gantry(yaml, None if direct else args.socket)
+        if direct:
+            nginx = DirectFront(direct)
+        else:
+            site = render_site(app_dir / "nginx-site.conf", args.port, upstream(socket_addr))
+            nginx = NginxFront(ROOT / "build" / "demo" / args.app, site, prefix=ROOT)
+            nginx.start()
         wait_until_served(nginx, gantry)
         if args.check:
-            return check(nginx, app_dir, args.app)
+            return check(nginx, app_dir, app_name, revalidate=bool(direct))
         print(f"Gantry demo ({args.app}) at {nginx.url} — Ctrl-C to stop", flush=True)
-        if args.app == "django":
+        if app_name == "django":
             print(f"Django admin at {nginx.url}admin/ — user {DJANGO_DEMO_USER!r}, password "
                   f"{DJANGO_DEMO_PASSWORD!r} (unless changed since it was created)", flush=True)
-        name, how = wait_for_exit({gantry.pid: "gantry", nginx.pid: "nginx"})
+        children = {gantry.pid: "gantry"} | ({nginx.pid: "nginx"} if nginx.pid else {})
+        name, how = wait_for_exit(children)
         print(f"demo: {name} {how}; stopping", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Stop):
@@ -134,7 +160,7 @@ def start_gantry(yaml: Path, socket_override: str | None) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def wait_until_served(nginx: NginxFront, gantry: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_served(nginx, gantry: subprocess.Popen, timeout: float = 30) -> None:
     """Until nginx answers / without a gateway error, i.e. gantry serves it."""
     deadline = time.monotonic() + timeout
     while True:
@@ -162,20 +188,30 @@ CHECK_PATHS = {
 }
 
 
-def check(nginx: NginxFront, app_dir: Path, app: str) -> int:
+def fetch(url: str, headers: dict | None = None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with OPENER.open(request, timeout=10) as r:
+            return r.status, r.reason, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.reason, e.headers, e.read()
+
+
+def check(nginx, app_dir: Path, app: str, revalidate: bool = False) -> int:
     paths = ["/", *CHECK_PATHS.get(app, [])]
     if (app_dir / "static" / "style.css").exists():
         paths.append("/static/style.css")
     ok = True
     for path in paths:
-        try:
-            with OPENER.open(nginx.url.rstrip("/") + path, timeout=10) as r:
-                status, reason, headers, body = r.status, r.reason, r.headers, r.read()
-        except urllib.error.HTTPError as e:
-            status, reason, headers, body = e.code, e.reason, e.headers, e.read()
+        status, reason, headers, body = fetch(nginx.url.rstrip("/") + path)
         print(f"GET {path} -> {status} {reason} "
               f"({headers.get('Content-Type')}, {len(body)} bytes)", flush=True)
         ok = ok and status == 200
+        # A browser's reload: the static file again, with the validator it was given.
+        if revalidate and path.startswith("/static/") and headers.get("ETag"):
+            again = fetch(nginx.url.rstrip("/") + path, {"If-None-Match": headers["ETag"]})
+            print(f"GET {path} (If-None-Match) -> {again[0]} {again[1]}", flush=True)
+            ok = ok and again[0] == 304
     return 0 if ok else 1
 
 

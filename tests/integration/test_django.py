@@ -196,3 +196,32 @@ def test_default_data_dir_is_where_the_site_serves_static_from():
     assert SITE_ALIAS in (DJANGO / "nginx-site.conf").read_text()
     alias = SITE_ALIAS.removeprefix("alias ").removesuffix("/;")
     assert result.stdout.strip() == str(REPO / alias)
+
+
+def test_standalone_yaml_serves_the_admin_and_its_css_with_304s(gantry, port, django_data,
+                                                                tmp_path):
+    """examples/django/gantry-standalone.yaml (make demo APP=django-standalone): no nginx,
+    gantry's HTTP socket serves the app and the collected static files."""
+    from http_client import HttpConn, HttpGantry
+
+    text = (DJANGO / "gantry-standalone.yaml").read_text()
+    assert "static-map: /static=../../build/django-data/static" in text
+    text = (text.replace("../../build/django-data/static", f"{django_data}/static")
+                .replace("chdir: .", f"chdir: {DJANGO}")
+                .replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+    yaml = tmp_path / "standalone.yaml"
+    yaml.write_text(text)
+    g = HttpGantry(gantry._binary(), gantry.workdir, gantry.registry, default_cwd=REPO)
+    gantry.instances.append(g)
+    g.start("--yaml", yaml, address=f"127.0.0.1:{port}", env=env_for(django_data))
+    with HttpConn(port) as c:
+        page = c.request("GET", "/admin/login/")
+        assert page.status == 200 and b"csrfmiddlewaretoken" in page.body
+        css = c.request("GET", "/static/admin/css/base.css")
+        assert css.status == 200, css.raw
+        assert css.body == (django_data / "static" / "admin" / "css" / "base.css").read_bytes()
+        assert css.header("Content-Type") == "text/css; charset=utf-8"
+        again = c.request("GET", "/static/admin/css/base.css",
+                          {"If-None-Match": css.header("ETag")})
+        assert again.status == 304 and again.body == b""
+    assert "(static file)" in g.wait_for_log("GET /static/admin/css/base.css => 304")
