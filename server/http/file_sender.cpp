@@ -116,8 +116,10 @@ void file_sender::add(sending s) noexcept {
             }
         }
     }
-    log::warning("worker {}: {} static responses are being sent already; this one is cut",
-                 worker_id_, max_sending);
+    log::warning(
+        "worker {}: {} static responses are being sent already; this one is cut (raise "
+        "--processes, or let a CDN or nginx serve the large files)",
+        worker_id_, max_sending);
     finish(std::move(s), false);
 }
 
