@@ -1,6 +1,7 @@
 """Static files: gantry's --static-map on its own HTTP socket against nginx serving the same
-folder on the same machine, and against WhiteNoise (Debian's python3-whitenoise) wrapping the
-Django bench site behind gantry's HTTP socket — `make bench-static`, or
+folder on the same machine, and against WhiteNoise (Debian's python3-whitenoise) serving it
+for the Django bench site behind gantry's HTTP socket, both as Django middleware and as a
+WSGI wrapper — `make bench-static`, or
 
     /usr/bin/python3 bench/static_bench.py [--duration 4] [--repeats 3]
 
@@ -33,6 +34,9 @@ BENCH = Path(__file__).resolve().parent
 APPS = BENCH / "apps"
 WRK_SCRIPT = BENCH / "wrk.lua"
 FILES = {"10k": 10 * 1024, "1m": 1024 * 1024}
+# whitenoise: WhiteNoiseMiddleware in Django (its documented way); whitenoise-wsgi: the
+# WhiteNoise() WSGI wrapper around the same Django app, which answers before Django.
+SERVERS = ("gantry", "nginx", "whitenoise", "whitenoise-wsgi")
 CONNECTIONS = 32
 
 NGINX_SITE = """\
@@ -97,9 +101,11 @@ class Server:
             if self.kind == "gantry":
                 argv = common + ["--module", "hello:application",
                                  "--static-map", f"/static={self.root}"]
-            else:  # whitenoise
+            else:  # WhiteNoise: Django's middleware, or the WSGI wrapper around Django
                 env["BENCH_STATIC_ROOT"] = str(self.root)
-                argv = common + ["--module", "whitenoise_site:application"]
+                module = ("whitenoise_middleware_site" if self.kind == "whitenoise"
+                          else "whitenoise_site")
+                argv = common + ["--module", f"{module}:application"]
             log = open(self.workdir / f"{self.kind}.log", "ab")
             self.proc = subprocess.Popen(argv, cwd=APPS, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=env,
@@ -134,9 +140,9 @@ def main() -> int:
         root.mkdir()
         for name, size in FILES.items():
             (root / f"{name}.bin").write_bytes(os.urandom(size))
-        kinds = ["gantry", "nginx", "whitenoise"]
+        kinds = list(SERVERS)
         for r in range(args.repeats):
-            for kind in kinds[r % 3:] + kinds[:r % 3]:
+            for kind in kinds[r % len(kinds):] + kinds[:r % len(kinds)]:
                 workdir = Path(tmp) / f"r{r}-{kind}"
                 workdir.mkdir()
                 server = Server(kind, root, workdir).start()
@@ -154,23 +160,20 @@ def main() -> int:
                 finally:
                     server.stop()
     summary: dict = {}
-    servers = ("gantry", "nginx", "whitenoise")
+    servers = SERVERS
     for name in FILES:
         def med(key):
             return {k: statistics.median(x[key] for x in runs
                                          if x["server"] == k and x["file"] == name)
                     for k in servers}
         rps, cpu = med("rps"), med("cpu_us_per_req")
-        summary[name] = {"rps": rps, "cpu_us_per_req": cpu,
-                         "rps gantry/nginx": rps["gantry"] / rps["nginx"],
-                         "rps gantry/whitenoise": rps["gantry"] / rps["whitenoise"],
-                         "cpu whitenoise/gantry": cpu["whitenoise"] / cpu["gantry"],
-                         "cpu nginx/gantry": cpu["nginx"] / cpu["gantry"]}
-        s = summary[name]
-        print(f"{name}: req/s gantry {rps['gantry']:.0f}, nginx {rps['nginx']:.0f}, whitenoise "
-              f"{rps['whitenoise']:.0f} (gantry/nginx {s['rps gantry/nginx']:.2f}, "
-              f"gantry/whitenoise {s['rps gantry/whitenoise']:.2f}); server CPU µs/req gantry "
-              f"{cpu['gantry']:.1f}, nginx {cpu['nginx']:.1f}, whitenoise {cpu['whitenoise']:.1f}")
+        summary[name] = {"rps": rps, "cpu_us_per_req": cpu}
+        for other in servers[1:]:
+            summary[name][f"rps gantry/{other}"] = rps["gantry"] / rps[other]
+            summary[name][f"cpu {other}/gantry"] = cpu[other] / cpu["gantry"]
+        print(f"{name}: " + ", ".join(
+            f"{k} {rps[k]:.0f} req/s {cpu[k]:.1f} µs/req" for k in servers) + "; gantry ÷ "
+            + ", ".join(f"{k} {rps['gantry'] / rps[k]:.2f}" for k in servers[1:]))
     out = BENCH / "results" / time.strftime("static-%Y%m%d-%H%M%S.json")
     out.write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))
     print(f"written: {out}")

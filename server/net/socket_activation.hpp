@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/net/listen_address.hpp"
+#include "server/net/listen_fd_names.hpp"
 #include "server/net/listener.hpp"
 #include "server/util/unique_fd.hpp"
 
@@ -28,17 +29,6 @@ struct activated_socket {
 // unset, so that workers, apps and a reload's exec never take them for theirs (a reload
 // takes them over by the hand-over, as any listener).
 std::vector<activated_socket> take_activated_sockets();
-
-// What a passed socket's name says it speaks: "uwsgi" or "uwsgi-…" the uwsgi protocol,
-// "http" or "http-…" HTTP (as --http-socket); any other name says nothing.
-std::optional<listener::protocol> protocol_named(std::string_view name);
-
-// Whether a listener may come with no --socket or --http-socket: `environment` passes this
-// process (LISTEN_PID) a socket named for a protocol, or holds a reload's hand-over (which
-// may carry such a socket; the listeners, once opened, tell). Takes nothing: the
-// configuration check runs before the listeners are opened, and --check-config never opens
-// them.
-bool listeners_may_be_passed(char* const* environment);
 
 // Whether `fd` is a listening stream socket bound to `address` (":PORT" is the IPv4
 // wildcard, as gantry binds it; a host name matches any address it resolves to).

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "server/net/listen_address.hpp"
-#include "server/net/socket_activation.hpp"
+#include "server/net/listen_fd_names.hpp"
 #include "server/options/cli_parser.hpp"
 #include "server/options/entry_values.hpp"
 
