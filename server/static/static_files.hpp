@@ -57,8 +57,7 @@ public:
 
     // `raw_path`: the request path as sent (REQUEST_URI before '?'), still %-encoded.
     // `accept_encoding`: the request's Accept-Encoding ("" if none).
-    outcome lookup(std::string_view raw_path, std::string_view accept_encoding,
-                   found& out) const;
+    outcome lookup(std::string_view raw_path, std::string_view accept_encoding, found& out) const;
 
     bool any() const noexcept { return !mounts_.empty(); }
 
