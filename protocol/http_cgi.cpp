@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "protocol/ascii.hpp"
+
 namespace gantry::protocol {
 namespace {
 
@@ -17,19 +19,6 @@ bool is_digits(std::string_view s) noexcept {
         }
     }
     return true;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 bool iequals_prefix(std::string_view s, std::string_view lower_prefix) noexcept {

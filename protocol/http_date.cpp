@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/ascii.hpp"
+
 namespace gantry::protocol {
 namespace {
 
@@ -17,20 +19,6 @@ constexpr std::array<std::string_view, 7> long_days = {"Sunday",   "Monday", "Tu
                                                        "Thursday", "Friday", "Saturday"};
 constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_ows(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 void append_number(std::string& out, std::uint64_t v) {
     std::array<char, 24> buf{};
@@ -209,7 +197,7 @@ std::string http_date(std::int64_t unix_seconds) {
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept {
-    text = trim(text);
+    text = trim_ows(text);
     date_fields f;
     if (!read_imf_fixdate(text, f) && !read_rfc850(text, f) && !read_asctime(text, f)) {
         return std::nullopt;

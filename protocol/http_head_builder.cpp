@@ -4,19 +4,12 @@
 #include <charconv>
 #include <numeric>
 
+#include "protocol/ascii.hpp"
 #include "protocol/errc.hpp"
 #include "protocol/http_cgi.hpp"
 
 namespace gantry::protocol {
 namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
     const auto lower = [](char c) {
@@ -96,12 +89,12 @@ std::error_code http_head_builder::on_field(std::string_view name, std::string_v
             saw_transfer_encoding_ = true;
             // RFC 9112 6.1: only a final "chunked" frames a request, and an HTTP/1.0
             // message with Transfer-Encoding has faulty framing; we decode nothing else.
-            if (version_ < 11 || !iequals(trim(value), "chunked")) {
+            if (version_ < 11 || !iequals(trim_ows(value), "chunked")) {
                 return errc::http_unsupported_transfer_encoding;
             }
             break;
         case header_kind::expect:
-            expect_continue_ = version_ >= 11 && iequals(trim(value), "100-continue");
+            expect_continue_ = version_ >= 11 && iequals(trim_ows(value), "100-continue");
             break;
         case header_kind::other:
             break;

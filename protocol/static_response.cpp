@@ -8,26 +8,13 @@
 #include <charconv>
 #include <limits>
 
+#include "protocol/ascii.hpp"
 #include "protocol/http_response.hpp"
 
 namespace gantry::protocol {
 namespace {
 
 constexpr std::uint64_t max_u64 = std::numeric_limits<std::uint64_t>::max();
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_ows(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 char lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
@@ -94,7 +81,7 @@ bool none_match_hits(std::string_view list, std::string_view etag) noexcept {
 // If-Range (RFC 9110 13.1.5): an entity-tag that equals `etag` by the strong comparison
 // (a weak one never does), or an HTTP-date that equals the mtime exactly.
 bool if_range_holds(std::string_view value, const file_facts& f, std::string_view etag) noexcept {
-    value = trim(value);
+    value = trim_ows(value);
     if (value.starts_with("W/") || etag.starts_with("W/")) {
         return false;
     }
@@ -134,9 +121,9 @@ bool qvalue_above_zero(std::string_view q) noexcept {
 bool weight_above_zero(std::string_view params) noexcept {
     while (!params.empty()) {
         std::string_view param = take_until(params, ';');
-        const std::string_view name = trim(take_until(param, '='));
+        const std::string_view name = trim_ows(take_until(param, '='));
         if (iequals(name, "q")) {
-            return qvalue_above_zero(trim(param));
+            return qvalue_above_zero(trim_ows(param));
         }
     }
     return true;
@@ -170,7 +157,7 @@ struct range_spec {
 // The one range-spec of a "bytes=" value; false for other units, several ranges or bad
 // syntax, which all mean: ignore Range. Empty list elements are skipped (RFC 9110 5.6.1.2).
 bool read_single_range(std::string_view value, range_spec& r) noexcept {
-    value = trim(value);
+    value = trim_ows(value);
     if (value.size() < 6 || !iequals(value.substr(0, 6), "bytes=")) {
         return false;
     }
@@ -178,7 +165,7 @@ bool read_single_range(std::string_view value, range_spec& r) noexcept {
     std::string_view spec;
     int count = 0;
     while (!value.empty()) {
-        const std::string_view element = trim(take_until(value, ','));
+        const std::string_view element = trim_ows(take_until(value, ','));
         if (!element.empty()) {
             spec = element;
             ++count;
@@ -248,7 +235,7 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding) n
     bool star_no = false;
     while (!accept_encoding.empty()) {
         std::string_view element = take_until(accept_encoding, ',');
-        const std::string_view token = trim(take_until(element, ';'));
+        const std::string_view token = trim_ows(take_until(element, ';'));
         const bool yes = weight_above_zero(element);
         if (names(token)) {
             (yes ? named_yes : named_no) = true;

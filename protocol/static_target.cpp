@@ -4,21 +4,10 @@
 // encoded slash can never make one segment into two.
 #include "protocol/static_target.hpp"
 
+#include "protocol/ascii.hpp"
+
 namespace gantry::protocol {
 namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // Splits a path into its non-empty segments: next() gives them in order.
 class segments {
