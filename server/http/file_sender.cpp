@@ -11,6 +11,7 @@
 
 #include "server/http/http_connection.hpp"
 #include "server/log/log.hpp"
+#include "server/util/lazy_thread.hpp"
 
 namespace gantry::server {
 namespace {
@@ -124,18 +125,8 @@ void file_sender::add(sending s) noexcept {
 }
 
 bool file_sender::start_locked() noexcept {
-    if (thread_.joinable()) {
-        return true;
-    }
-    if (!epoll_fd_) {
-        return false;
-    }
-    try {
-        thread_ = std::thread([this] { run(); });
-    } catch (...) {
-        return false;
-    }
-    return true;
+    // No epoll set (descriptors ran out at construction): no thread either.
+    return epoll_fd_ && start_once(thread_, [this] { run(); });
 }
 
 void file_sender::run() noexcept {

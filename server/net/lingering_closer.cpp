@@ -1,4 +1,5 @@
 #include "server/net/lingering_closer.hpp"
+#include "server/util/lazy_thread.hpp"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -68,18 +69,8 @@ void lingering_closer::linger(unique_fd conn, const limits& at_most) noexcept {
 }
 
 bool lingering_closer::start_locked() noexcept {
-    if (thread_.joinable()) {
-        return true;
-    }
-    if (!epoll_fd_) {
-        return false;
-    }
-    try {
-        thread_ = std::thread([this] { run(); });
-    } catch (...) {
-        return false;  // no thread to spare: the connection is simply closed
-    }
-    return true;
+    // No epoll set (descriptors ran out at construction): no thread either.
+    return epoll_fd_ && start_once(thread_, [this] { run(); });
 }
 
 void lingering_closer::run() noexcept {

@@ -124,10 +124,12 @@ def header(datasize: int, modifier1: int = 0, modifier2: int = 0) -> bytes:
 
 
 def connect(address: str, timeout: float) -> socket.socket:
-    """address: "HOST:PORT" or a unix socket path (starting with "/")."""
-    if address.startswith("/"):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        target = address
+    """address: "HOST:PORT", ":PORT", a unix socket path (starting with "/"), or "@name"
+    (an abstract unix socket, as uwsgitop takes it)."""
+    if address.startswith("@"):
+        sock, target = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), "\0" + address[1:]
+    elif address.startswith("/"):
+        sock, target = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), address
     else:
         host, _, port = address.rpartition(":")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

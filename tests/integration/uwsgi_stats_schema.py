@@ -14,6 +14,8 @@ import re
 import socket
 import time
 
+import uwsgi_client
+
 # -- the schema ---------------------------------------------------------------------------
 #
 # Each table maps a key to its JSON type: UINT (an integer >= 0), SINT (any integer), STR,
@@ -172,24 +174,6 @@ def key_paths(doc) -> dict[str, set[str]]:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _connect(address: str, timeout: float) -> socket.socket:
-    """address: "HOST:PORT", ":PORT", a unix socket path, or "@name" (abstract, as uwsgitop)."""
-    if address.startswith("@"):
-        sock, target = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), "\0" + address[1:]
-    elif ":" in address and not address.startswith("/"):
-        host, _, port = address.rpartition(":")
-        sock, target = socket.socket(socket.AF_INET, socket.SOCK_STREAM), (host or "127.0.0.1", int(port))
-    else:
-        sock, target = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), address
-    sock.settimeout(timeout)
-    try:
-        sock.connect(target)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 def _read_to_eof(sock: socket.socket) -> bytes:
     data = bytearray()
     while chunk := sock.recv(65536):
@@ -199,7 +183,7 @@ def _read_to_eof(sock: socket.socket) -> bytes:
 
 def read_stats_raw(address: str, timeout: float = 5.0) -> bytes:
     """Connect, send nothing, read until the server closes: what uwsgitop does."""
-    with _connect(address, timeout) as sock:
+    with uwsgi_client.connect(address, timeout) as sock:
         return _read_to_eof(sock)
 
 
@@ -232,7 +216,7 @@ def read_stats_http(address: str, path: str = "/", timeout: float = 5.0) -> Http
     honoured too, so the reader does not depend on which one the server chose."""
     host = address if ":" in address and not address.startswith("/") else "localhost"
     request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: */*\r\n\r\n"
-    with _connect(address, timeout) as sock:
+    with uwsgi_client.connect(address, timeout) as sock:
         sock.sendall(request.encode("latin-1"))
         raw = _read_to_eof(sock)
     head, sep, body = raw.partition(b"\r\n\r\n")
