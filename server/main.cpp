@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
         fmt::print("{}", server::uwsgi_guide_markdown());
         return 0;
     }
+    if (argc == 2 && std::string_view(argv[1]) == "--man-page") {  // gantry(1), packaged
+        fmt::print("{}", server::man_page());
+        return 0;
+    }
     try {
         const server::options o = server::load_options(argc, argv);
         if (o.help) {

@@ -33,6 +33,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+std::string dashed_names(const option_def& d) {
+    std::string flags;
+    for (std::string_view n : option_names(d)) {
+        flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
+    }
+    return flags;
+}
+
+}  // namespace
+
 // Sections in the order --help shows them.
 std::vector<std::string_view> sections() {
     std::vector<std::string_view> out;
@@ -61,16 +71,6 @@ std::string_view placeholder(value_type t) {
     }
     return "";
 }
-
-std::string dashed_names(const option_def& d) {
-    std::string flags;
-    for (std::string_view n : option_names(d)) {
-        flags += fmt::format("{}{}{}", flags.empty() ? "" : ", ", n.size() == 1 ? "-" : "--", n);
-    }
-    return flags;
-}
-
-}  // namespace
 
 std::vector<std::string_view> option_names(const option_def& d) {
     std::vector<std::string_view> names{d.name};

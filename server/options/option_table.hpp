@@ -54,6 +54,10 @@ struct option_def {
 
 std::span<const option_def> option_table();
 
+// The sections in the order --help shows them; a value's placeholder (" PATH", "" for a flag).
+std::vector<std::string_view> sections();
+std::string_view placeholder(value_type t);
+
 // A row's long name, then its aliases.
 std::vector<std::string_view> option_names(const option_def& d);
 
@@ -67,6 +71,7 @@ std::string suggest_option(std::string_view name);
 std::string usage_text();
 std::string options_markdown();
 std::string uwsgi_guide_markdown();
+std::string man_page();  // gantry(1), roff
 std::string config_yaml(const options& o);
 
 // One option given a value, by the command line or a file, before it is stored.
