@@ -112,7 +112,9 @@ the configurations the
 unit runs:
 .B systemctl start gantry@NAME
 reads
-.IR /etc/gantry/apps\-enabled/NAME.yaml .
+.I /etc/gantry/apps\-enabled/NAME.yaml
+(or
+.IR NAME.ini ).
 .TP
 .I /run/gantry/
 the units' runtime folders and sockets.
