@@ -1,7 +1,5 @@
 # The Debian package (make deb): what is installed besides /usr/bin/gantry, and CPack's DEB
 # generator. Files under /etc are absolute install destinations, conffiles of the package.
-include(GNUInstallDirs)
-
 set(GANTRY_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 set(GANTRY_PACKAGE_OUT ${PROJECT_BINARY_DIR}/package)
 
