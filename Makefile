@@ -75,3 +75,10 @@ SOAK_ARGS    ?=
 .PHONY: soak
 soak: build
 	$(PYTHON) tools/soak.py --duration $(SOAK_SECONDS) $(SOAK_ARGS)
+
+# A fleet behind nginx (tests/fleet): three gantry hosts in network namespaces on a private
+# bridge (198.18.0.0/15 only), kill -9, rolling deploy, drain, cut-off and restart under load.
+# Needs root (ip netns); skips with the reason otherwise. About 40 s.
+.PHONY: fleet
+fleet: build
+	GANTRY_BIN=$(abspath $(BUILD_DIR))/gantry PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m pytest -q -p no:cacheprovider -s tests/fleet
