@@ -1,7 +1,7 @@
 """The fleet's app: every response names the host that served it.
 
 FLEET_HOST is set per network namespace by the test; FLEET_DELAY_MS (10 by default) keeps each
-request in a worker for a moment, so that a host that dies or is cut off really holds requests.
+request in a worker for a moment, so that a host that dies or is cut off really holds requests; /slow/MS holds one for MS ms.
 """
 
 import os
@@ -12,8 +12,11 @@ DELAY = float(os.environ.get("FLEET_DELAY_MS", "10")) / 1000.0
 
 
 def application(environ, start_response):
-    if DELAY:
-        time.sleep(DELAY)
+    path = environ.get("PATH_INFO", "")
+    # /slow/MS: a long request, to have one in flight while the host is stopped.
+    delay = int(path[6:]) / 1000.0 if path.startswith("/slow/") and path[6:].isdigit() else DELAY
+    if delay:
+        time.sleep(delay)
     body = HOST + b"\n"
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

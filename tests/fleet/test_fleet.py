@@ -14,11 +14,14 @@ Needs root (namespaces, veth, bridge): skipped with the reason otherwise. `make 
 from __future__ import annotations
 
 import signal
+import socket
+import threading
 import time
 
 import pytest
 
-from fleet_hosts import CONNECT_TIMEOUT, FAIL_TIMEOUT, READ_TIMEOUT
+import uwsgi_client
+from fleet_hosts import CONNECT_TIMEOUT, FAIL_TIMEOUT, PORT, READ_TIMEOUT
 from load import Load, Outcome
 
 LEAD = 1.5     # seconds of load before the event, so that every host is serving
@@ -111,6 +114,48 @@ def test_c_drain_one_host(fleet):
     failed, _ = report(fleet, "c: drain h2 (SIGTERM)", load, f", h2 exited {code}")
     assert not failed, f"{len(failed)} failed: {describe(failed, fleet)}"
     assert not any(o.host == "h2" and o.start > t_stopped for o in load.snapshot())
+
+
+def test_c2_drain_refuses_new_connections(fleet):
+    """While a draining host finishes a long request, a new connection to it must be refused
+    (nginx then moves on at once, for any method). Known gap: gantry keeps its listening
+    socket open until the last request ends, so the kernel queues new connections and resets
+    them at exit; nginx retries a GET (error), but a POST gets a 502 (without non_idempotent)
+    and a GET waits up to uwsgi_read_timeout. Marked xfail at that one check until fixed."""
+    h2 = fleet.host("h2")
+    address = f"{h2.net.address}:{PORT}"
+    result = {}
+
+    def slow_request():
+        try:
+            result["status"] = uwsgi_client.request(address, path="/slow/1500", timeout=10).status
+        except (OSError, uwsgi_client.ProtocolError) as exc:
+            result["error"] = repr(exc)
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    time.sleep(0.3)  # the request is in the worker's hands (it lasts 1.5 s)
+    h2.signal(signal.SIGTERM)
+    h2.gantry.wait_for_log("SIGTERM: graceful stop")
+    time.sleep(0.1)  # the workers have seen the stop too
+    try:
+        with socket.create_connection((h2.net.address, PORT), timeout=1):
+            new_connection = "accepted (queued by the kernel)"
+    except ConnectionRefusedError:
+        new_connection = "refused"
+    except OSError as exc:
+        new_connection = f"error {exc!r}"
+    client.join(15)
+    code = h2.gantry.proc.wait(10)
+    line = (f"(c2: drain h2 with a 1.5 s request in flight) in-flight request: "
+            f"{result}, a new connection during the drain: {new_connection}, h2 exited {code}")
+    print(f"\n[fleet] {line}")
+    fleet.reports.append(line)
+    assert result.get("status") == 200, f"the in-flight request did not finish: {result}"
+    assert code == 0
+    if new_connection != "refused":
+        pytest.xfail("gantry's graceful stop does not refuse new connections: they are queued "
+                     "and reset at exit (see the docstring)")
 
 
 def test_d_cut_one_host_off(fleet):
