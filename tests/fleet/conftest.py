@@ -19,9 +19,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fleet_hosts as fleet_mod  # noqa: E402
+# fleet_hosts puts tests/integration and tools/ on the path: import it first.
+from fleet_hosts import FAIL_TIMEOUT, REPO, FleetHost, nginx_site  # noqa: E402, I001
 import netns  # noqa: E402
-from fleet_hosts import FAIL_TIMEOUT, FleetHost, nginx_site  # noqa: E402
+import nginx_front  # noqa: E402
 from procs import ProcessRegistry, wait_until  # noqa: E402
 
 HOSTS = 3
@@ -115,9 +116,9 @@ def fleet(tmp_path_factory):
         for h in hosts:
             h.start()
         access_log = workdir / "nginx-fleet-access.log"
-        listen = fleet_mod.nginx_front.free_port()
+        listen = nginx_front.free_port()
         site = nginx_site([h.address for h in net.hosts], listen, access_log)
-        front = fleet_mod.nginx_front.NginxFront(workdir / "nginx", site, fleet_mod.REPO)
+        front = nginx_front.NginxFront(workdir / "nginx", site, REPO)
         front.start()
         registry.add_tree(front.pid, "nginx")
         the_fleet = Fleet(net, hosts, front, access_log)

@@ -18,7 +18,6 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "tools"))
 
-import nginx_front  # noqa: E402
 from gantry_proc import Gantry  # noqa: E402
 from paths import GANTRY_BIN  # noqa: E402
 from procs import ProcessRegistry, children, read_stat, wait_until  # noqa: E402
