@@ -98,3 +98,10 @@ package-test: deb
 	@sh packaging/install-package-deps.sh
 	@DEB_BUILD_DIR=$(DEB_BUILD_DIR) sh tests/package/test_deb.sh
 	@DEB_BUILD_DIR=$(DEB_BUILD_DIR) sh tests/package/fresh_root.sh
+
+# A fleet behind nginx (tests/fleet): three gantry hosts in network namespaces on a private
+# bridge (198.18.0.0/15 only), kill -9, rolling deploy, drain, cut-off and restart under load.
+# Needs root (ip netns); skips with the reason otherwise. About 40 s.
+.PHONY: fleet
+fleet: build
+	GANTRY_BIN=$(abspath $(BUILD_DIR))/gantry PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m pytest -q -p no:cacheprovider -s tests/fleet
