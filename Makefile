@@ -25,6 +25,7 @@ demo: build
 test: build
 	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) sh tools/tidy.sh changed
 	cd $(BUILD_DIR) && ctest --output-on-failure
+	@$(MAKE) --no-print-directory fleet
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
 
 # The libFuzzer targets (fuzz/), built with clang-14 in their own folder, each run for
@@ -101,7 +102,7 @@ package-test: deb
 
 # A fleet behind nginx (tests/fleet): three gantry hosts in network namespaces on a private
 # bridge (198.18.0.0/15 only), kill -9, rolling deploy, drain, cut-off and restart under load.
-# Needs root (ip netns); skips with the reason otherwise. About 40 s.
+# Needs root (ip netns); skips with the reason otherwise. About 40 s; part of make test.
 .PHONY: fleet
 fleet: build
 	GANTRY_BIN=$(abspath $(BUILD_DIR))/gantry PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m pytest -q -p no:cacheprovider -s tests/fleet

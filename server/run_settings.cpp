@@ -145,7 +145,8 @@ master_settings master_settings_of(const options& o, const std::vector<listener>
     for (const listener& l : listeners) {
         observed.push_back({.name = l.name(),
                             .proto = l.speaks() == listener::protocol::http ? "http" : "uwsgi",
-                            .fd = l.fd()});
+                            .fd = l.fd(),
+                            .from_systemd = l.from_systemd()});
     }
     return {.processes = o.processes,
             .listening_on = joined_names(listeners),

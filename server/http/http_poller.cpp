@@ -205,6 +205,12 @@ void http_poller::accept_failed(int err) {
     if (err == EAGAIN || err == ECONNABORTED || err == EINTR) {
         return;  // another worker was first, or the client gave up
     }
+    if (err == EINVAL) {
+        // The master shut the listeners down (gantry is stopping; this worker's SIGTERM is
+        // on its way): accepting is over for good.
+        pause_accepting(clock::time_point::max());
+        return;
+    }
     const clock::time_point now = clock::now();
     if (out_of_resources(err)) {
         // Accepting again at once would fail again at once: the listeners rest a moment.

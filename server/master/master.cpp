@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -378,6 +379,24 @@ void master::select_fifo(std::string_view who, std::size_t n) {
               fifos_.path(n));
 }
 
+// A stopping gantry takes no new connection: a listening socket shut down refuses the next
+// SYN (or unix connect) at once, in every process that shares it, so that a front such as
+// nginx moves on to another server while the requests under way finish. Those already in
+// the accept queue are reset (TCP) or closed at exit (unix). A socket systemd passed stays
+// listening: it is systemd's, and the next gantry takes over what waits on it.
+void master::refuse_new_connections() {
+    std::string names;
+    for (const auto& l : settings_.listeners) {
+        if (l.from_systemd || ::shutdown(l.fd, SHUT_RDWR) != 0) {
+            continue;
+        }
+        names += names.empty() ? l.name : ", " + l.name;
+    }
+    if (!names.empty()) {
+        log::info("stopped listening on {}: new connections are refused", names);
+    }
+}
+
 void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
     stopping_ = true;
     systemd_.stopping(fmt::format("stopping {} worker(s)", workers_.size()));
@@ -389,6 +408,7 @@ void master::begin_stop(int signal_to_workers, std::chrono::seconds timeout) {
         }
         stop_worker(w, signal_to_workers, stop_cause::shutdown, w.stop_note, timeout);
     }
+    refuse_new_connections();  // after the workers were told: fewer see it first
 }
 
 }  // namespace gantry::server

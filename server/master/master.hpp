@@ -68,6 +68,7 @@ struct master_settings {
         std::string name;
         std::string proto;
         int fd = -1;
+        bool from_systemd = false;  // systemd's to keep listening: never shut down here
     };
     std::vector<observed_listener> listeners;
     // The listening sockets of --stats and --metrics (-1: not asked for); the caller's.
@@ -182,6 +183,7 @@ private:
     void check_cheaper();
     int initial_workers() const;
     void begin_stop(int signal_to_workers, std::chrono::seconds timeout);
+    void refuse_new_connections();
     bool all_ready(std::uint32_t generation) const;
     // Workers may retire at --max-requests only while a replacement can be forked.
     void set_replaceable(bool can);

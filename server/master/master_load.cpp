@@ -29,7 +29,7 @@ void master::enter_cheap(const std::string& why) {
         auto watcher = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
         watcher->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                             [this](const boost::system::error_code& ec) {
-                                if (!ec && cheap_) {
+                                if (!ec && cheap_ && !stopping_) {
                                     wake_from_cheap();
                                 }
                             });

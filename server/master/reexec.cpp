@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "server/log/log.hpp"
@@ -22,6 +23,26 @@ constexpr const char* variable = "GANTRY_HANDOVER";
 void set_close_on_exec(int fd, bool on) {
     const int flags = fcntl(fd, F_GETFD);
     fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+// What a reload executes: this very binary (/proc/self/exe), unless a package upgrade
+// replaced it on disk (the link then ends in " (deleted)"): then the new file at the same
+// path, so that `apt upgrade` + reload runs the new gantry, as uWSGI's re-exec of argv[0]
+// does. The hand-over between the two is tolerant of versions (see decode() and the
+// scoreboard's layout check).
+std::string binary_to_exec() {
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    constexpr std::string_view deleted = " (deleted)";
+    if (ec || !self.ends_with(deleted)) {
+        return "/proc/self/exe";
+    }
+    const std::string replaced = self.substr(0, self.size() - deleted.size());
+    if (access(replaced.c_str(), X_OK) != 0) {
+        return "/proc/self/exe";
+    }
+    log::info("reload: {} was replaced on disk; the new binary takes over", replaced);
+    return replaced;
 }
 
 // Every descriptor the hand-over names: the listeners and the scoreboard.
@@ -199,7 +220,7 @@ void reexec_master(const std::vector<std::string>& argv, const std::string& cwd,
     int err = 0;
     {
         const inheritable_for_exec handed_on(h);
-        execv("/proc/self/exe", args.data());
+        execv(binary_to_exec().c_str(), args.data());
         err = errno;
     }
     sigprocmask(SIG_SETMASK, &old, nullptr);

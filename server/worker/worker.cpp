@@ -70,7 +70,11 @@ void serve(const worker_settings& settings, std::span<const listener> listeners,
         const listener* from = nullptr;
         unique_fd conn = accept.next(peer, from);
         if (!conn) {
-            if (!worker_control::stopping()) {
+            if (errno == EINVAL) {
+                // The master shut the listeners down: gantry is stopping, and this worker's
+                // SIGTERM may still be on its way. The graceful stop begins here.
+                worker_control::retire();
+            } else if (!worker_control::stopping()) {
                 log::error("worker {}: cannot accept: {}", settings.id, std::strerror(errno));
             }
             return;

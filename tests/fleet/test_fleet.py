@@ -118,10 +118,8 @@ def test_c_drain_one_host(fleet):
 
 def test_c2_drain_refuses_new_connections(fleet):
     """While a draining host finishes a long request, a new connection to it must be refused
-    (nginx then moves on at once, for any method). Known gap: gantry keeps its listening
-    socket open until the last request ends, so the kernel queues new connections and resets
-    them at exit; nginx retries a GET (error), but a POST gets a 502 (without non_idempotent)
-    and a GET waits up to uwsgi_read_timeout. Marked xfail at that one check until fixed."""
+    (nginx then moves on at once, for any method, a POST too): the master shuts its listening
+    sockets down as the stop begins."""
     h2 = fleet.host("h2")
     address = f"{h2.net.address}:{PORT}"
     result = {}
@@ -136,8 +134,7 @@ def test_c2_drain_refuses_new_connections(fleet):
     client.start()
     time.sleep(0.3)  # the request is in the worker's hands (it lasts 1.5 s)
     h2.signal(signal.SIGTERM)
-    h2.gantry.wait_for_log("SIGTERM: graceful stop")
-    time.sleep(0.1)  # the workers have seen the stop too
+    h2.gantry.wait_for_log("stopped listening on 198.18.0.12:3031: new connections are refused")
     try:
         with socket.create_connection((h2.net.address, PORT), timeout=1):
             new_connection = "accepted (queued by the kernel)"
@@ -153,9 +150,7 @@ def test_c2_drain_refuses_new_connections(fleet):
     fleet.reports.append(line)
     assert result.get("status") == 200, f"the in-flight request did not finish: {result}"
     assert code == 0
-    if new_connection != "refused":
-        pytest.xfail("gantry's graceful stop does not refuse new connections: they are queued "
-                     "and reset at exit (see the docstring)")
+    assert new_connection == "refused", line
 
 
 def test_d_cut_one_host_off(fleet):

@@ -337,3 +337,27 @@ def test_a_worker_still_stopping_at_the_next_reload_is_reaped_and_killed_on_time
     assert took < 3 + 2, f"killed {took:.1f} s after it was asked to stop, --graceful-timeout 3"
     g.wait_for_log(f"(pid {old})", regex=False)
     assert re.search(rf"worker 1 \(pid {old}\).*(killed|exited)", g.log_text()), g.log_text()
+
+
+def test_a_reload_after_an_upgrade_runs_the_new_binary(gantry, port, tmp_path):
+    """A package upgrade replaces /usr/bin/gantry under a running master (dpkg renames the
+    new file over the old): the reload it triggers must execute the new file, not the
+    deleted one /proc/self/exe still names."""
+    from gantry_proc import Gantry
+    binary = tmp_path / "bin" / "gantry"
+    binary.parent.mkdir()
+    shutil.copy2(gantry._binary(), binary)
+    g = Gantry(binary, gantry.workdir, gantry.registry, default_cwd=gantry.workdir)
+    gantry.instances.append(g)
+    g.start("--module", "app:application", "--chdir", copy_app(tmp_path),
+            "--socket", f"127.0.0.1:{port}", "--processes", "1")
+    workers = g.wait_for_workers(1)
+    upgraded = binary.with_name("gantry.dpkg-new")
+    shutil.copy2(gantry._binary(), upgraded)
+    os.rename(upgraded, binary)  # as dpkg installs it
+    assert os.readlink(f"/proc/{g.pid}/exe").endswith(" (deleted)")
+    os.kill(g.pid, signal.SIGHUP)
+    wait_reloaded(g, workers, 1)
+    g.wait_for_log(f"reload: {binary} was replaced on disk; the new binary takes over")
+    assert os.readlink(f"/proc/{g.pid}/exe") == str(binary)
+    assert g.request().status == 200

@@ -279,6 +279,15 @@ def test_notify_socket_nobody_listens_on_warns_once_and_serves(gantry, port, tmp
 SOCKET_ACTIVATE = shutil.which("systemd-socket-activate")
 
 
+# systemd-socket-activate gives the program it starts none of its own environment: what a
+# sanitizer build needs (make test-sanitize) is passed on by name, as NOTIFY_SOCKET is.
+PASSED_ON = ("NOTIFY_SOCKET", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")
+
+
+def passed_on(env) -> list[str]:
+    return [f"--setenv={k}" for k in env if k in PASSED_ON]
+
+
 def start_activated(gantry, listen, args, env, fdname=None, kind=Gantry):
     """gantry under systemd-socket-activate, which binds `listen`, waits for the first
     connection (the readiness probe: uwsgi, or HTTP for kind=HttpGantry) and execs gantry in
@@ -287,9 +296,8 @@ def start_activated(gantry, listen, args, env, fdname=None, kind=Gantry):
         pytest.skip("systemd-socket-activate is not installed")
     g = kind(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
     gantry.instances.append(g)
-    passed = [f"--setenv={k}" for k in env if k in ("NOTIFY_SOCKET",)]
     named = [f"--fdname={fdname}"] if fdname else []
-    return g.start("-l", listen, *named, *passed, str(GANTRY_BIN), *args, env=env,
+    return g.start("-l", listen, *named, *passed_on(env), str(GANTRY_BIN), *args, env=env,
                    address=listen)
 
 
@@ -322,8 +330,9 @@ def test_an_activated_socket_no_option_names_is_closed(gantry, port, tmp_path):
     g = Gantry(Path(SOCKET_ACTIVATE), gantry.workdir, gantry.registry, default_cwd=REPO)
     gantry.instances.append(g)
     # Two sockets: the probe's port is activated (fd 3), the other (fd 4) matches nothing.
-    g.start("-l", f"127.0.0.1:{port}", "-l", f"127.0.0.1:{other}", str(GANTRY_BIN),
-            *hello_args(port), env=env_with())
+    env = env_with()
+    g.start("-l", f"127.0.0.1:{port}", "-l", f"127.0.0.1:{other}", *passed_on(env),
+            str(GANTRY_BIN), *hello_args(port), env=env)
     g.wait_for_log("descriptor 4 from systemd is bound where no --socket or --http-socket "
                    "is; closing it", WAIT)
     assert listening_tcp_ports(g.pid) == {port}
