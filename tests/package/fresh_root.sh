@@ -126,9 +126,11 @@ kill -HUP "$gantry_pid"
 exe=$(readlink "/proc/$gantry_pid/exe")
 step "reloaded: master pid $gantry_pid, workers $(tr ' ' ',' < "/proc/$gantry_pid/task/$gantry_pid/children"); exe $exe"
 case "$exe" in
-*" (deleted)") step "NOTE: the reload re-executed /proc/self/exe, the binary dpkg replaced: the new" \
-    "gantry binary runs from the next restart, the app's code from this reload" ;;
+*" (deleted)") fail "the reload re-executed the replaced binary, not the upgraded one" ;;
 esac
+grep -q "was replaced on disk; the new binary takes over" "$log" ||
+    fail "the log does not say the new binary took over"
+step "the upgraded binary took over at the reload"
 kill -TERM "$gantry_pid"
 wait "$gantry_pid" && status=0 || status=$?
 gantry_pid=""
