@@ -5,13 +5,13 @@
 set -eu
 
 # prometheus and uwsgi: the observability tests scrape gantry with a real Prometheus and
-# read a real uWSGI's stats beside gantry's.
+# read a real uWSGI's stats beside gantry's; iproute2: make fleet's network namespaces.
 PACKAGES="
 build-essential cmake ccache pkg-config clang-format clang-tidy
 clang-14 libclang-rt-14-dev libfuzzer-14-dev
 libboost-dev libfmt-dev libyaml-cpp-dev pybind11-dev python3-dev catch2 libsystemd-dev
 python3 python3-venv python3-flask python3-django python3-pytest python3-requests
-nginx systemd
+nginx systemd iproute2
 prometheus python3-prometheus-client uwsgi-core uwsgi-plugin-python3
 "
 [ $# -gt 0 ] && PACKAGES="$*"
