@@ -104,8 +104,11 @@ void file_sender::add(sending s) noexcept {
                 if (slot >= by_fd_.size()) {
                     by_fd_.resize(slot + 1);
                 }
+                // Writability only: a client that shut its sending side down (EPOLLRDHUP) may
+                // still be reading, and level-triggered that event would spin this thread.
+                // A reset or a full close comes as EPOLLERR/EPOLLHUP, and the send fails.
                 epoll_event ev{};
-                ev.events = EPOLLOUT | EPOLLRDHUP;
+                ev.events = EPOLLOUT;
                 ev.data.fd = fd;
                 if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) == 0) {
                     by_fd_[slot] = std::make_unique<sending>(std::move(s));
@@ -117,10 +120,15 @@ void file_sender::add(sending s) noexcept {
             }
         }
     }
-    log::warning(
-        "worker {}: {} static responses are being sent already; this one is cut (raise "
-        "--processes, or let a CDN or nginx serve the large files)",
-        worker_id_, max_sending);
+    if (count_ >= max_sending) {
+        log::warning(
+            "worker {}: {} static responses are being sent already; this one is cut (raise "
+            "--processes, or let a CDN or nginx serve the large files)",
+            worker_id_, max_sending);
+    } else {
+        log::warning("worker {}: a static response is cut: its sender cannot watch it ({})",
+                     worker_id_, std::strerror(errno));
+    }
     finish(std::move(s), false);
 }
 
