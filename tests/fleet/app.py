@@ -15,6 +15,9 @@ def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     # /slow/MS: a long request, to have one in flight while the host is stopped.
     delay = int(path[6:]) / 1000.0 if path.startswith("/slow/") and path[6:].isdigit() else DELAY
+    if path.startswith("/slow/") and os.environ.get("FLEET_WORKDIR"):
+        # Tells the test the request is in a worker's hands (no sleep needed to guess it).
+        open(os.path.join(os.environ["FLEET_WORKDIR"], "slow.started"), "w").close()
     if delay:
         time.sleep(delay)
     body = HOST + b"\n"

@@ -97,7 +97,7 @@ class FleetHost:
             self.past.append(self.gantry)
         self.workdir.mkdir(parents=True, exist_ok=True)
         g = Gantry(Path(IP), self.workdir, self.registry, default_cwd=HERE)
-        env = dict(os.environ, FLEET_HOST=self.name)
+        env = dict(os.environ, FLEET_HOST=self.name, FLEET_WORKDIR=str(self.workdir))
         g.start("netns", "exec", self.net.ns, GANTRY_BIN,
                 "--module", "app:application", "--chdir", HERE,
                 "--socket", f"{self.net.address}:{PORT}", "--processes", PROCESSES,

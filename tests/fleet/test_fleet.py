@@ -23,6 +23,7 @@ import pytest
 import uwsgi_client
 from fleet_hosts import CONNECT_TIMEOUT, FAIL_TIMEOUT, PORT, READ_TIMEOUT
 from load import Load, Outcome
+from procs import wait_until
 
 LEAD = 1.5     # seconds of load before the event, so that every host is serving
 PHASE = 6.0    # each phase runs under load at least this long
@@ -130,9 +131,11 @@ def test_c2_drain_refuses_new_connections(fleet):
         except (OSError, uwsgi_client.ProtocolError) as exc:
             result["error"] = repr(exc)
 
+    started = h2.workdir / "slow.started"
+    started.unlink(missing_ok=True)
     client = threading.Thread(target=slow_request)
     client.start()
-    time.sleep(0.3)  # the request is in the worker's hands (it lasts 1.5 s)
+    assert wait_until(started.exists, 10), "the slow request never reached a worker"
     h2.signal(signal.SIGTERM)
     h2.gantry.wait_for_log("stopped listening on 198.18.0.12:3031: new connections are refused")
     try:

@@ -244,11 +244,10 @@ def test_a_slow_download_holds_no_request_thread(gantry, port, site):
     try:
         slow.send(build_request("GET", "/echo/slow.bin"))
         slow.sock.recv(100)  # it has begun
-        # The one request thread is free: the app answers at once, many times over.
-        started = time.monotonic()
+        # The one request thread is free: the app answers, many times over (HttpConn gives
+        # each answer 3 s; a thread held by the download would never answer).
         for n in range(20):
             assert get(port, f"/echo/app-{n}").body == f"GET /echo/app-{n} 0".encode()
-        assert time.monotonic() - started < 5
     finally:
         slow.close()
     assert g.wait_for_workers(1)

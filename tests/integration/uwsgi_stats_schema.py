@@ -219,33 +219,8 @@ def read_stats_http(address: str, path: str = "/", timeout: float = 5.0) -> Http
     with uwsgi_client.connect(address, timeout) as sock:
         sock.sendall(request.encode("latin-1"))
         raw = _read_to_eof(sock)
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise ValueError(f"no end of HTTP head from {address}: {raw[:300]!r}")
-    lines = head.decode("latin-1").split("\r\n")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
-    if not m:
-        raise ValueError(f"not an HTTP status line from {address}: {lines[0]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = _unchunk(body)
-    elif "content-length" in headers:
-        body = body[:int(headers["content-length"])]
-    return HttpStats(int(m.group(1)), headers, body)
-
-
-def _unchunk(data: bytes) -> bytes:
-    out, pos = bytearray(), 0
-    while True:
-        end = data.index(b"\r\n", pos)
-        size = int(data[pos:end].split(b";")[0], 16)
-        if size == 0:
-            return bytes(out)
-        out += data[end + 2:end + 2 + size]
-        pos = end + 2 + size + 2
+    resp = uwsgi_client.parse_response(raw)  # Content-Length, chunked or read to the close
+    return HttpStats(resp.status, {k.lower(): v for k, v in resp.headers}, resp.body)
 
 
 # -- uwsgitop's table ---------------------------------------------------------------------
