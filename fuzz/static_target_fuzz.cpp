@@ -4,7 +4,8 @@
 // header values, checking the decision against the file and the head against the decision.
 //
 // Input: two control bytes, then newline-separated fields: path, If-None-Match,
-// If-Modified-Since, Range, If-Range, Accept-Encoding (missing ones are empty). Byte 0:
+// If-Modified-Since, Range, If-Range, Accept-Encoding, If-Match, If-Unmodified-Since
+// (missing ones are empty). Byte 0:
 // bit 0 the first mount ("/static/") is static-map2, bit 1 the second one is, bit 2 the
 // second is "/" instead of "/a/b", bit 3 a HEAD. Byte 1: the file's size (bit 7: shifted
 // left 32 bits, a file past 4 GiB).
@@ -89,13 +90,16 @@ void fuzz_response(const static_conditions& c, const file_facts& f) {
                   d.body.length <= f.size - d.body.first);
             break;
         case 304:
+        case 412:
         case 416:
             check(d.body.first == 0 && d.body.length == 0);
             break;
         default:
             check(false);
     }
-    check(!c.range.empty() || d.status == 200 || d.status == 304);
+    check(!c.range.empty() || d.status == 200 || d.status == 304 || d.status == 412);
+    // A 412 only when a precondition was sent.
+    check(d.status != 412 || !c.if_match.empty() || !c.if_unmodified_since.empty());
 
     static_head h;
     h.status = d.status;
@@ -107,7 +111,7 @@ void fuzz_response(const static_conditions& c, const file_facts& f) {
     const std::string head = static_response_head(h, f.mtime_sec + 1);
     check(head.starts_with("HTTP/1.1 " + std::to_string(d.status) + " "));
     check(head.find("\r\n\r\n") == head.size() - 4);
-    // A 304 has no Content-Length; a 416 has 0, which is its body's length too.
+    // A 304 has no Content-Length; a 412 or 416 has 0, which is its body's length too.
     const bool framed =
         head.find("Content-Length: " + std::to_string(d.body.length) + "\r\n") != std::string::npos;
     check(framed == (d.status != 304));
@@ -151,10 +155,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.range = next_field(rest);
     c.if_range = next_field(rest);
     const std::string_view accept_encoding = next_field(rest);
+    c.if_match = next_field(rest);
+    c.if_unmodified_since = next_field(rest);
     const file_facts f{file_size, 784111777, 0, 0x1a2b};
     fuzz_response(c, f);
     fuzz_date(c.if_modified_since);
     fuzz_date(c.if_range);
+    fuzz_date(c.if_unmodified_since);
     fuzz_coding(accept_encoding);
     return 0;
 }

@@ -35,6 +35,8 @@ std::string_view http_reason(int status) noexcept {
             return "Not Found";
         case 408:
             return "Request Timeout";
+        case 412:
+            return "Precondition Failed";
         case 413:
             return "Content Too Large";
         case 416:

@@ -18,7 +18,7 @@ inline constexpr std::string_view http_continue_response = "HTTP/1.1 100 Continu
 int http_status_for(std::error_code ec) noexcept;
 
 // RFC 9110's reason phrase for the statuses a server answers itself (its errors, and the
-// static file responses: 200, 206, 304, 403, 416); "Error" otherwise.
+// static file responses: 200, 206, 304, 403, 412, 416); "Error" otherwise.
 std::string_view http_reason(int status) noexcept;
 
 // A complete response: status line, text/plain body naming the status, Content-Length and

@@ -78,6 +78,40 @@ bool none_match_hits(std::string_view list, std::string_view etag) noexcept {
     return false;
 }
 
+// Whether the If-Match list (RFC 9110 13.1.1) holds `etag` by the strong comparison, or is
+// "*" (the file exists). A weak tag on either side never matches; a malformed element
+// matches nothing.
+bool match_hits(std::string_view list, std::string_view etag) noexcept {
+    if (trim_ows(list) == "*") {
+        return true;
+    }
+    if (etag.starts_with("W/")) {
+        return false;
+    }
+    std::size_t i = 0;
+    while (i < list.size()) {
+        const char c = list[i];
+        if (c == ',' || is_ows(c)) {
+            ++i;
+            continue;
+        }
+        if (c == '"') {
+            const std::size_t close = list.find('"', i + 1);
+            if (close == std::string_view::npos) {
+                return false;
+            }
+            if (list.substr(i, close + 1 - i) == etag) {
+                return true;
+            }
+            i = close + 1;
+        } else {  // W/"..." or garbage: skip to the next element
+            const std::size_t comma = list.find(',', i);
+            i = comma == std::string_view::npos ? list.size() : comma;
+        }
+    }
+    return false;
+}
+
 // If-Range (RFC 9110 13.1.5): an entity-tag that equals `etag` by the strong comparison
 // (a weak one never does), or an HTTP-date that equals the mtime exactly.
 bool if_range_holds(std::string_view value, const file_facts& f, std::string_view etag) noexcept {
@@ -252,8 +286,20 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding) n
 static_decision decide_static(const static_conditions& c, const file_facts& f,
                               std::string_view etag) noexcept {
     const static_decision whole{200, {0, f.size}};
-    // RFC 9110 13.2.2, steps 3 and 4 (static_conditions carries no If-Match or
-    // If-Unmodified-Since, steps 1 and 2).
+    // RFC 9110 13.2.2: steps 1 and 2, the preconditions a client sets before changing or
+    // resuming something (a file here is never changed through gantry, but a download
+    // resumed by hand still asks "is it the one I had?").
+    if (!c.if_match.empty()) {
+        if (!match_hits(c.if_match, etag)) {
+            return {412, {}};
+        }
+    } else if (!c.if_unmodified_since.empty()) {
+        const auto since = parse_http_date(c.if_unmodified_since);
+        if (since && f.mtime_sec > *since) {
+            return {412, {}};
+        }
+    }
+    // Steps 3 and 4.
     if (!c.if_none_match.empty()) {
         if (none_match_hits(c.if_none_match, etag)) {
             return {304, {}};
@@ -276,7 +322,9 @@ static_decision decide_static(const static_conditions& c, const file_facts& f,
 std::string static_response_head(const static_head& h, std::int64_t now) {
     const bool not_modified = h.status == 304;
     const bool unsatisfiable = h.status == 416;
-    const bool has_body = !not_modified && !unsatisfiable;
+    // 412 and 416: an error with no content, nothing of the file but its validators.
+    const bool no_content = unsatisfiable || h.status == 412;
+    const bool has_body = !not_modified && !no_content;
     std::string out;
     out.reserve(384);
     out.append(h.http11 ? "HTTP/1.1 " : "HTTP/1.0 ");
@@ -290,7 +338,7 @@ std::string static_response_head(const static_head& h, std::int64_t now) {
     }
     if (!not_modified) {
         out.append("Content-Length: ");
-        append_number(out, unsatisfiable ? 0 : h.body.length);
+        append_number(out, no_content ? 0 : h.body.length);
         out.append("\r\n");
     }
     append_header(out, "Last-Modified", http_date(h.last_modified));
@@ -313,11 +361,11 @@ std::string static_response_head(const static_head& h, std::int64_t now) {
         append_number(out, h.file_size);
         out.append("\r\n");
     }
-    // A 416 is an error: caching it for the file's max-age would hide the file's ranges.
-    if (!unsatisfiable && !h.cache_control.empty()) {
+    // A 412 or 416 is an error: caching it for the file's max-age would hide the file.
+    if (!no_content && !h.cache_control.empty()) {
         append_header(out, "Cache-Control", h.cache_control);
     }
-    if (!unsatisfiable && h.expires != 0) {
+    if (!no_content && h.expires != 0) {
         append_header(out, "Expires", http_date(h.expires));
     }
     if (h.vary_accept_encoding) {

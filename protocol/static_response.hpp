@@ -41,6 +41,8 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding) n
 // The request headers that decide a static response (empty: not sent).
 struct static_conditions {
     bool head = false;  // HEAD: the same head, no body
+    std::string_view if_match;
+    std::string_view if_unmodified_since;
     std::string_view if_none_match;
     std::string_view if_modified_since;
     std::string_view range;
@@ -53,11 +55,13 @@ struct byte_range {
 };
 
 struct static_decision {
-    int status = 200;  // 200, 206, 304 or 416
+    int status = 200;  // 200, 206, 304, 412 or 416
     byte_range body;   // what to send of the file: all of it for 200, the range for 206
 };
 
-// RFC 9110 13.2.2's order: If-None-Match (weak comparison, "*" matches) -> 304, else
+// RFC 9110 13.2.2's order: If-Match (strong comparison, "*" matches any file) that fails
+// -> 412, else (only without If-Match) If-Unmodified-Since before the mtime -> 412; then
+// If-None-Match (weak comparison, "*" matches) -> 304, else
 // If-Modified-Since (only without If-None-Match; a date at or after the mtime) -> 304; then
 // Range: one "bytes=" range (first-last, first-, -suffix) that fits -> 206 of it, none that
 // fits -> 416; several ranges, other units or bad syntax -> the whole file (200), as the
@@ -65,7 +69,8 @@ struct static_decision {
 // the mtime exactly) that does not hold -> the whole file. A HEAD is decided the same way.
 // Details: a last-pos past the end is clamped, a suffix longer than the file is all of it,
 // "-0" and any range of an empty file are 416; last-pos < first-pos is bad syntax (200).
-// The body of a 304 or 416 is {0, 0}.
+// An unreadable date in If-Unmodified-Since or If-Modified-Since is ignored (RFC 9110
+// 13.1.4). The body of a 304, 412 or 416 is {0, 0}.
 static_decision decide_static(const static_conditions& c, const file_facts& f,
                               std::string_view etag) noexcept;
 
@@ -91,7 +96,8 @@ struct static_head {
 // HTTP/1.0 only). `now`: the Date header's Unix seconds. A 304 carries no Content-Type,
 // Content-Length, Accept-Ranges or Content-Encoding (RFC 9110 15.4.5); a 416 has
 // Content-Length: 0 and neither the file's Content-Type, Content-Encoding, Cache-Control
-// nor Expires (its empty content is not the file, and must not be cached as if it were).
+// nor Expires (its empty content is not the file, and must not be cached as if it were); a
+// 412 is written the same way, with no Content-Range.
 std::string static_response_head(const static_head& h, std::int64_t now);
 
 }  // namespace gantry::protocol

@@ -91,6 +91,8 @@ static_reply answer_static(const static_files& files, const protocol::request_he
     tracker.begin(head);
     const protocol::static_decision d =
         protocol::decide_static({.head = method == "HEAD",
+                                 .if_match = var(head, "HTTP_IF_MATCH"),
+                                 .if_unmodified_since = var(head, "HTTP_IF_UNMODIFIED_SINCE"),
                                  .if_none_match = var(head, "HTTP_IF_NONE_MATCH"),
                                  .if_modified_since = var(head, "HTTP_IF_MODIFIED_SINCE"),
                                  .range = var(head, "HTTP_RANGE"),

@@ -110,6 +110,32 @@ def test_conditional_requests_get_304(gantry, port, site):
         assert get(port, "/echo/site.css", headers).status == 200, headers
 
 
+def test_failed_preconditions_get_412(gantry, port, site):
+    start(gantry, port, site)
+    first = get(port, "/echo/site.css")
+    etag, modified = first.header("ETag"), first.header("Last-Modified")
+    long_ago = formatdate(time.time() - 86400 * 400, usegmt=True)
+    for headers in ({"If-Match": '"other"'}, {"If-Match": "W/" + etag},
+                    {"If-Unmodified-Since": long_ago},
+                    # a failed If-Match comes before If-None-Match and Range
+                    {"If-Match": '"other"', "If-None-Match": etag, "Range": "bytes=0-3"}):
+        r = get(port, "/echo/site.css", headers)
+        assert r.status == 412, (headers, r.raw)
+        assert r.body == b"" and r.header("Content-Length") == "0"
+        assert r.header("Content-Type") is None and r.header("Cache-Control") is None
+    # A 412 keeps the connection: the next request on it gets the whole file.
+    with HttpConn(port) as c:
+        assert c.request("GET", "/echo/site.css", {"If-Match": '"other"'}).status == 412
+        assert c.request("GET", "/echo/site.css").body == first.body
+    for headers in ({"If-Match": etag}, {"If-Match": "*"}, {"If-Match": f'"x", {etag}'},
+                    {"If-Unmodified-Since": modified},
+                    {"If-Match": etag, "If-Unmodified-Since": long_ago}):
+        r = get(port, "/echo/site.css", headers)
+        assert r.status == 200 and r.body == first.body, (headers, r.raw)
+    r = get(port, "/echo/site.css", {"If-Match": etag, "Range": "bytes=0-3"})
+    assert r.status == 206 and r.body == first.body[:4]
+
+
 def test_a_changed_file_gets_a_new_etag(gantry, port, site):
     start(gantry, port, site)
     old = get(port, "/echo/app.js").header("ETag")

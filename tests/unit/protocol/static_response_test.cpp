@@ -191,6 +191,47 @@ TEST_CASE("If-Modified-Since: a date at or after the mtime", "[static_response]"
     CHECK(decide("Sun, 06 Nov 1994 08:49:37 GMT; length=1000") == 200);
 }
 
+TEST_CASE("If-Match: strong comparison over a list, else 412", "[static_response]") {
+    const auto decide = [](std::string_view im, std::string_view ius = "") {
+        static_conditions c;
+        c.if_match = im;
+        c.if_unmodified_since = ius;
+        return decide_static(c, facts(1000), tag).status;
+    };
+    CHECK(decide(tag) == 200);
+    CHECK(decide("*") == 200);
+    CHECK(decide(" * ") == 200);
+    CHECK(decide("\"a\", " + tag) == 200);
+    CHECK(decide("bogus, " + tag) == 200);  // a malformed element matches nothing
+    CHECK(decide("W/" + tag) == 412);       // a weak tag never matches strongly
+    CHECK(decide("\"a\"") == 412);
+    CHECK(decide(tag.substr(0, tag.size() - 1)) == 412);  // unterminated
+    CHECK(decide("bogus") == 412);
+    // With If-Match present, If-Unmodified-Since is not looked at.
+    CHECK(decide(tag, "Sat, 05 Nov 1994 08:49:37 GMT") == 200);
+
+    static_conditions c;
+    c.if_match = "\"a\"";
+    c.range = "bytes=0-9";
+    c.if_none_match = tag;  // a 412 comes before a 304 and before the range
+    const static_decision d = decide_static(c, facts(1000), tag);
+    CHECK(d.status == 412);
+    CHECK(d.body.length == 0);
+}
+
+TEST_CASE("If-Unmodified-Since: a date before the mtime is a 412", "[static_response]") {
+    const auto decide = [](std::string_view ius) {
+        static_conditions c;
+        c.if_unmodified_since = ius;
+        c.range = "bytes=0-9";
+        return decide_static(c, facts(1000), tag).status;
+    };
+    CHECK(decide("Sun, 06 Nov 1994 08:49:37 GMT") == 206);
+    CHECK(decide("Mon, 07 Nov 1994 08:49:37 GMT") == 206);
+    CHECK(decide("Sun, 06 Nov 1994 08:49:36 GMT") == 412);
+    CHECK(decide("not a date") == 206);  // unparsable: ignored
+}
+
 TEST_CASE("a 304 wins over Range; HEAD is decided the same", "[static_response]") {
     static_conditions c;
     c.if_none_match = tag;
@@ -400,6 +441,23 @@ TEST_CASE("the head of a 416: the size, no content, not cached", "[static_respon
           "ETag: \"1a2b-3e8-0\"\r\n"
           "Accept-Ranges: bytes\r\n"
           "Content-Range: bytes */1000\r\n"
+          "\r\n");
+}
+
+TEST_CASE("the head of a 412: no content, not cached, no range", "[static_response]") {
+    static_head h = head_of(412);
+    h.content_encoding = "gzip";
+    h.cache_control = "max-age=60";
+    h.expires = now + 60;
+    h.vary_accept_encoding = false;
+    h.body = {};
+    CHECK(static_response_head(h, now) ==
+          "HTTP/1.1 412 Precondition Failed\r\n"
+          "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n"
+          "Content-Length: 0\r\n"
+          "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+          "ETag: \"1a2b-3e8-0\"\r\n"
+          "Accept-Ranges: bytes\r\n"
           "\r\n");
 }
 
