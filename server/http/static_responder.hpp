@@ -23,7 +23,7 @@ struct static_reply {
     file_transfer rest;
 };
 
-// `fd`: the connection (blocking; made O_NONBLOCK while this sends, and left so for
+// `fd`: the connection (blocking; made O_NONBLOCK while sendfile() sends, and left so for
 // `sending`). `keep_alive_ok`: the connection may serve another request after this one.
 static_reply answer_static(const static_files& files, const protocol::request_head& head, int fd,
                            bool keep_alive_ok, request_tracker& tracker, int worker_id);

@@ -410,9 +410,9 @@ static_files::outcome static_files::lookup_in(std::size_t i, const protocol::sta
             }
         }
     }
-    // Reads block on a regular file anyway; the sender must not see EAGAIN.
-    const int fl = ::fcntl(out.file.get(), F_GETFL);
-    if (fl < 0 || ::fcntl(out.file.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    // Reads block on a regular file anyway; the sender must not see EAGAIN. Of file_flags,
+    // F_SETFL can change only O_NONBLOCK: 0 clears it without reading the flags first.
+    if (::fcntl(out.file.get(), F_SETFL, 0) != 0) {
         out.why = errno_text(errno);
         return outcome::forbidden;
     }
