@@ -51,6 +51,12 @@ lint: build
 bench: build
 	$(PYTHON) bench/run.py
 
+# The keep-alive path alone: nginx's upstream pool -> the HTTP socket, against uwsgi_pass.
+.PHONY: bench-keepalive
+bench-keepalive: build
+	$(PYTHON) bench/run.py --apps hello,flask,django --phases load --no-readme \
+		--topologies nginx-tcp,nginx-unix,nginx-keepalive,nginx-keepalive-unix
+
 # Static files: gantry's --static-map against nginx and WhiteNoise (see bench/README.md).
 .PHONY: bench-static
 bench-static: build

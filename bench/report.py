@@ -86,6 +86,8 @@ def summarize(results: dict) -> dict:
         if g and u:
             per["ratio"] = {k: (g[k] / u[k] if g[k] and u[k] else None)
                             for k in ("rps", "cpu_us_per_req", "p99_us")}
+    keepalive = {app: cmp for app in KEEPALIVE_APPS
+                 if (cmp := keepalive_comparison(load, app)) is not None}
     cold = defaultdict(list)
     for row in results["cold_start"]:
         cold[row["server"]].append(row.get("cold_start_s"))
@@ -95,6 +97,7 @@ def summarize(results: dict) -> dict:
             memory[f"{row['app']}|{row['workers']}|{row['server']}"].append(row)
     return {
         "load": load,
+        "keepalive": keepalive,
         "cold_start_s": {s: _median(v) for s, v in cold.items()},
         "memory": {k: {"pss_total_mib": _median([r["pss_total_kib"] / 1024 for r in rows]),
                        "master_uss_mib": _median([r["master_uss_kib"] / 1024 for r in rows]),
@@ -102,6 +105,34 @@ def summarize(results: dict) -> dict:
                                                   for r in rows])}
                    for k, rows in memory.items()},
     }
+
+
+# The keep-alive path (nginx's pool of upstream connections -> gantry's HTTP socket) is
+# compared with uWSGI's best uwsgi_pass figure for the same app in the same run: over TCP or
+# over a unix socket, whichever served more req/s. (app, req/s bound).
+KEEPALIVE_APPS = {"hello": 1.5, "flask": 1.1, "django": 1.1}
+
+
+def _machine_cpu(cell: dict) -> float | None:
+    """Server + nginx CPU per request: what the machine pays for one."""
+    if cell.get("cpu_us_per_req") is None or cell.get("nginx_cpu_us_per_req") is None:
+        return None
+    return cell["cpu_us_per_req"] + cell["nginx_cpu_us_per_req"]
+
+
+def keepalive_comparison(load: dict, app: str) -> dict | None:
+    g = load.get(f"{app}|nginx-keepalive|32", {}).get("gantry")
+    peers = [(topo, load[f"{app}|{topo}|32"]["uwsgi"]) for topo in ("nginx-tcp", "nginx-unix")
+             if load.get(f"{app}|{topo}|32", {}).get("uwsgi", {}).get("rps")]
+    if not g or not g.get("rps") or not peers:
+        return None
+    topo, u = max(peers, key=lambda p: p[1]["rps"])
+    gu, uu = _machine_cpu(g), _machine_cpu(u)
+    return {"uwsgi_path": topo, "gantry_rps": g["rps"], "uwsgi_rps": u["rps"],
+            "rps_ratio": g["rps"] / u["rps"], "gantry_machine_us": gu, "uwsgi_machine_us": uu,
+            "machine_cpu_ratio": gu / uu if gu and uu else None,
+            "p99_ratio": g["p99_us"] / u["p99_us"] if g.get("p99_us") and u.get("p99_us")
+            else None}
 
 
 # (label, scenario key, measure, bound, "min" means gantry/uWSGI >= bound)
@@ -122,6 +153,13 @@ def targets(summary: dict) -> list[tuple[str, str, str]]:
     for label, key, measure, bound, kind in TARGETS:
         ratio = summary["load"].get(key, {}).get("ratio", {}).get(measure)
         out.append(_verdict(label, ratio, bound, kind))
+    for app, bound in KEEPALIVE_APPS.items():
+        cmp = summary.get("keepalive", {}).get(app)
+        out.append(_verdict(f"keep-alive path ({app}, 32 conns): req/s ÷ uWSGI's best uwsgi_pass",
+                            cmp and cmp["rps_ratio"], bound, "min"))
+    cmp = summary.get("keepalive", {}).get("hello")
+    out.append(_verdict("keep-alive path (hello): server + nginx CPU/request ÷ uWSGI's best "
+                        "uwsgi_pass", cmp and cmp["machine_cpu_ratio"], 1.0, "max"))
     hello_http = summary["load"].get("hello|http|32", {}).get("gantry", {})
     worst = hello_http.get("probe_max_s")
     unanswered = hello_http.get("probe_unanswered", 0)
@@ -208,6 +246,18 @@ def _load_tables(summary: dict) -> list[str]:
     return lines + [""] + lat + notes
 
 
+def _keepalive_table(summary: dict) -> list[str]:
+    lines = ["| app | gantry, keep-alive path: req/s | server + nginx µs/req | uWSGI's best "
+             "uwsgi_pass | req/s | server + nginx µs/req | req/s ratio | CPU ratio | p99 ratio |",
+             "|---|--:|--:|---|--:|--:|--:|--:|--:|"]
+    for app, c in summary.get("keepalive", {}).items():
+        lines.append(f"| {app} | {_fmt(c['gantry_rps'])} | {_fmt(c['gantry_machine_us'], digits=1)}"
+                     f" | {c['uwsgi_path']} | {_fmt(c['uwsgi_rps'])} "
+                     f"| {_fmt(c['uwsgi_machine_us'], digits=1)} | {_ratio(c['rps_ratio'])} "
+                     f"| {_ratio(c['machine_cpu_ratio'])} | {_ratio(c['p99_ratio'])} |")
+    return lines
+
+
 def _probe_table(summary: dict) -> list[str]:
     lines = ["| app | server | max latency of a new connection | unanswered |",
              "|---|---|--:|--:|"]
@@ -279,6 +329,9 @@ def markdown(results: dict) -> str:
     ]
     head += [f"| {a} | {b} | {c_} |" for a, b, c_ in targets(s)]
     parts = (head + ["", "**Throughput and server CPU per request**", ""] + _load_tables(s)
+             + ["", "**The keep-alive path** (nginx `keepalive` pool, `proxy_http_version 1.1` "
+                "-> gantry `--http-socket`, TCP) against uWSGI behind `uwsgi_pass`", ""]
+             + _keepalive_table(s)
              + ["", "**New connections during 32 keep-alive connections** (own HTTP socket, "
                 "one every 200 ms)", ""] + _probe_table(s)
              + ["", "**Memory after load** (preloaded unless marked lazy) **and cold start**", ""]

@@ -25,7 +25,7 @@ import measure  # noqa: E402
 import procstat  # noqa: E402
 import report  # noqa: E402
 from catalog import APPS  # noqa: E402
-from servers import SERVERS, gantry_fingerprint, supports, versions  # noqa: E402
+from servers import SERVERS, TOPOLOGIES, gantry_fingerprint, supports, versions  # noqa: E402
 from servers import Instance  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -37,17 +37,21 @@ STEAL_LIMIT = 0.03
 STEAL_RETRIES = 2
 
 
-def plan(apps: list[str]) -> list[tuple[str, str, list[int]]]:
+def plan(apps: list[str], topologies: list[str]) -> list[tuple[str, str, list[int]]]:
     """(app, topology, connection counts) of the load runs. nginx over TCP is the full
-    matrix; the unix socket and 1 connection on the own HTTP socket are hello-only, which
-    keeps `make bench` under 20 minutes."""
+    matrix; the unix socket, the keep-alive path over a unix socket and 1 connection on the
+    own HTTP socket are hello-only, which keeps `make bench` under 20 minutes."""
     rows = []
     for app in apps:
         rows.append((app, "nginx-tcp", [1, 32]))
         if app == "hello":
             rows.append((app, "nginx-unix", [1, 32]))
         rows.append((app, "http", [1, 32] if app == "hello" else [32]))
-    return rows
+        if app in ("hello", "flask", "django"):
+            rows.append((app, "nginx-keepalive", [32]))
+        if app == "hello":
+            rows.append((app, "nginx-keepalive-unix", [32]))
+    return [row for row in rows if row[1] in topologies]
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +70,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--apps", default=",".join(APPS), help="comma-separated subset of the apps")
     p.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset")
     p.add_argument("--phases", default="load,cold,memory", help="subset of load,cold,memory")
+    p.add_argument("--topologies", default=",".join(TOPOLOGIES),
+                   help="the load phase's paths, a subset of " + ",".join(TOPOLOGIES))
     p.add_argument("--no-install", action="store_true", help="skip bench/install-peers.sh")
     p.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
@@ -82,7 +88,7 @@ def say(text: str) -> None:
 
 
 def load_phase(args, workdir: Path, results: dict) -> None:
-    groups = plan(args.apps)
+    groups = plan(args.apps, args.topologies)
     for r in range(args.repeats):
         for g, (app_name, topology, conns) in enumerate(groups):
             # Rotate who goes first, per repeat and per group.
@@ -174,6 +180,11 @@ def main() -> int:
     args = parse_args()
     args.apps = [a for a in args.apps.split(",") if a]
     args.servers = [s for s in args.servers.split(",") if s]
+    args.topologies = [t for t in args.topologies.split(",") if t]
+    unknown = sorted(set(args.topologies) - set(TOPOLOGIES))
+    if unknown:
+        sys.exit(f"bench: unknown topology {', '.join(unknown)}; "
+                 f"choose from {', '.join(TOPOLOGIES)}")
     unknown = (set(args.apps) - set(APPS)) | (set(args.servers) - set(SERVERS))
     if unknown:
         sys.exit(f"bench: unknown app or server: {', '.join(sorted(unknown))}")

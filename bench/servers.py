@@ -16,21 +16,28 @@ import time
 from pathlib import Path
 
 from catalog import APPS_DIR, App
-from fronts import ROOT, NginxFront, free_port, proxy_site, uwsgi_site
+from fronts import ROOT, NginxFront, free_port, keepalive_site, proxy_site, uwsgi_site
 
 GANTRY = ROOT / "build" / "gantry"
 UWSGI = "/usr/bin/uwsgi"
 GUNICORN = "/usr/bin/gunicorn"   # Debian's, run by /usr/bin/python3
 SERVERS = ("gantry", "uwsgi", "gunicorn")
 # nginx -> uwsgi protocol over TCP (gunicorn: nginx -> HTTP proxy), over a unix socket,
-# and the server's own HTTP socket with no nginx at all.
-TOPOLOGIES = ("nginx-tcp", "nginx-unix", "http")
+# the server's own HTTP socket with no nginx at all, and nginx -> the server's HTTP socket
+# with a pool of upstream connections kept alive (over TCP and a unix socket; uWSGI's
+# --http11-socket, gunicorn's sync worker, which closes each connection, over TCP only).
+TOPOLOGIES = ("nginx-tcp", "nginx-unix", "http", "nginx-keepalive", "nginx-keepalive-unix")
 LISTEN_BACKLOG = 1024            # gantry's default; uWSGI's is 100, gunicorn's 2048
 STOP_TIMEOUT = 3.0
 
 
 def supports(server: str, topology: str) -> bool:
-    return not (server == "gunicorn" and topology == "nginx-unix")
+    # gunicorn's sync worker closes every connection, so a pool of kept-alive upstream
+    # connections is its nginx-tcp (proxy) figure again; uWSGI's --http11-socket is shown
+    # over TCP, where the comparison with its uwsgi_pass is made.
+    if server == "gunicorn":
+        return topology in ("nginx-tcp", "http")
+    return not (server == "uwsgi" and topology == "nginx-keepalive-unix")
 
 
 def gantry_binary(wait: float = 180.0) -> Path:
@@ -105,6 +112,13 @@ class Instance:
         """(listen kind, server address, nginx site) for this topology."""
         if self.topology == "http":
             return "http", f"127.0.0.1:{self.port}", None
+        if self.topology == "nginx-keepalive":
+            address = f"127.0.0.1:{free_port()}"
+            return "http", address, keepalive_site(self.port, address)
+        if self.topology == "nginx-keepalive-unix":
+            sock = self.workdir / f"{self.server}-http.sock"
+            sock.unlink(missing_ok=True)
+            return "http", str(sock), keepalive_site(self.port, f"unix:{sock}")
         if self.topology == "nginx-unix":
             sock = self.workdir / f"{self.server}.sock"
             sock.unlink(missing_ok=True)
