@@ -163,7 +163,8 @@ int worker_main(const worker_parts& parts, const worker_process& p) {
         .http_keepalive_timeout = o.http_keepalive_timeout,
         .max_connections = o.max_connections,
         .max_requests = p.max_requests,
-        .statics = parts.statics};
+        .statics = parts.statics,
+        .forwarded = trusted_proxies::parse(o.forwarded_allow_ips)};
     try {
         run_worker(settings, parts.listeners, *parts.app, parts.python, parts.board, parts.bell);
     } catch (const std::exception& e) {

@@ -8,11 +8,13 @@
 #include <cstring>
 
 #include "protocol/errc.hpp"
+#include "protocol/forwarded.hpp"
 #include "protocol/http_response.hpp"
 #include "server/http/static_responder.hpp"
 #include "server/log/log.hpp"
 #include "server/log/request_log.hpp"
 #include "server/net/socket_stream.hpp"
+#include "server/net/trusted_proxies.hpp"
 
 namespace gantry::server {
 namespace {
@@ -121,6 +123,7 @@ http_connection::http_connection(unique_fd conn, const peer_address& peer,
     if (settings_.open_count != nullptr) {
         settings_.open_count->fetch_add(1, std::memory_order_relaxed);
     }
+    trusted_proxy_ = settings_.forwarded != nullptr && settings_.forwarded->trusts(peer_);
     sockaddr_storage local{};
     socklen_t len = sizeof local;
     if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
@@ -378,13 +381,25 @@ bool http_connection::body_buffered() const noexcept {
 }
 
 // Once per request: a static lookup that falls through to the app has added them already
-// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*).
+// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*). From a trusted
+// proxy, the client's address and scheme are the proxy's word, as uwsgi_pass would pass
+// them: REMOTE_ADDR from X-Forwarded-For, HTTPS (so wsgi.url_scheme) from X-Forwarded-Proto.
 void http_connection::add_socket_vars() {
     const auto& head = parser_.head();
     if (head.find("REMOTE_ADDR")) {
         return;
     }
-    parser_.add_var("REMOTE_ADDR", peer_.host);
+    std::string_view remote = peer_.host;
+    if (trusted_proxy_) {
+        if (const auto xff = head.find("HTTP_X_FORWARDED_FOR")) {
+            remote = protocol::forwarded_client(*xff).value_or(remote);
+        }
+        if (const auto proto = head.find("HTTP_X_FORWARDED_PROTO");
+            proto && protocol::forwarded_proto(*proto) == protocol::forwarded_scheme::https) {
+            parser_.add_var("HTTPS", "on");
+        }
+    }
+    parser_.add_var("REMOTE_ADDR", remote);
     parser_.add_var("REMOTE_PORT", peer_.port);
     if (!head.find("SERVER_NAME")) {
         parser_.add_var("SERVER_NAME", local_host_);

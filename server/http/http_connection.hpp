@@ -25,6 +25,7 @@
 namespace gantry::server {
 
 class static_files;
+class trusted_proxies;
 
 struct http_settings {
     int worker_id = 1;
@@ -34,6 +35,8 @@ struct http_settings {
     lingering_closer* closer = nullptr;      // closes a connection the client still sends on
     std::atomic<int>* open_count = nullptr;  // the worker's open HTTP connections, this included
     const static_files* statics = nullptr;   // --static-map; null: none
+    // Peers whose X-Forwarded-For/-Proto are believed; null: nobody's.
+    const trusted_proxies* forwarded = nullptr;
 };
 
 class http_connection {
@@ -121,6 +124,7 @@ private:
     clock::time_point body_moved_{};    // when the awaited body's last bytes came
     file_transfer pending_file_;
     bool keep_after_file_ = false;
+    bool trusted_proxy_ = false;  // the peer's X-Forwarded-For/-Proto are believed
 };
 
 }  // namespace gantry::server

@@ -42,6 +42,8 @@ struct options {
     int send_timeout = 60;         // seconds of waiting for a client to take a whole response
     int max_connections = 1000;    // open HTTP connections per worker
     std::uint64_t limit_post = 0;  // largest request body accepted; 0: no limit
+    // HTTP socket peers whose X-Forwarded-For/-Proto are believed (server/net/trusted_proxies)
+    std::string forwarded_allow_ips = "127.0.0.1,::1,unix";
 
     // Process management
     bool lazy_apps = false;     // import the app in each worker instead of the master

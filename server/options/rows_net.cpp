@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "server/net/trusted_proxies.hpp"
 #include "server/options/option_rows.hpp"
 #include "server/options/row_factories.hpp"
 #include "server/process/user_ids.hpp"
@@ -85,6 +86,27 @@ void store_buffer_size(options& o, std::string_view v) {
     o.buffer_size = std::min(n, most);
 }
 
+// gunicorn's name and default (plus unix-socket peers, which only those allowed to open the
+// socket file can be); uWSGI has no such option: behind uwsgi_pass nginx sends REMOTE_ADDR.
+option_def forwarded_row() {
+    option_def row = text("forwarded-allow-ips", "", section::net,
+                          "HTTP socket peers whose X-Forwarded-For and X-Forwarded-Proto set "
+                          "REMOTE_ADDR and wsgi.url_scheme: addresses, networks, unix, * "
+                          "(\"\": nobody)",
+                          &options::forwarded_allow_ips);
+    row.default_text = "127.0.0.1,::1,unix";
+    row.store = [](options& o, std::string_view v) {
+        trusted_proxies::parse(v);  // throws, naming the element, before anything is kept
+        o.forwarded_allow_ips = v;
+    };
+    row.show = [](const options& o) {
+        return o.forwarded_allow_ips == defaults().forwarded_allow_ips
+                   ? shown{}
+                   : shown{quoted(o.forwarded_allow_ips)};
+    };
+    return row;
+}
+
 }  // namespace
 
 std::vector<option_def> net_rows() {
@@ -119,6 +141,7 @@ std::vector<option_def> net_rows() {
         }(),
         http_row(),
         http_timeout_row(),
+        forwarded_row(),
         {"protocol", "", net, value_type::text, false, "uwsgi",
          "what --socket listeners speak: uwsgi, or http (they become --http-socket)",
          store_protocol, [](const o&) { return shown{}; }},

@@ -184,7 +184,8 @@ void run_worker(const worker_settings& settings, std::span<const listener> liste
                         .limit_post = settings.limit_post,
                         .timeouts = settings.timeouts,
                         .closer = &closer,
-                        .statics = settings.statics},
+                        .statics = settings.statics,
+                        .forwarded = &settings.forwarded},
                        settings.http_keepalive_timeout, settings.max_connections);
     // A keep-alive connection whose static file is sent waits for its next request again.
     sender.on_done([&poller](std::unique_ptr<http_connection> conn) {

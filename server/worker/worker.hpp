@@ -10,6 +10,7 @@
 #include "embed/wsgi_app.hpp"
 #include "server/net/io_budget.hpp"
 #include "server/net/listener.hpp"
+#include "server/net/trusted_proxies.hpp"
 #include "server/scoreboard/doorbell.hpp"
 #include "server/scoreboard/scoreboard.hpp"
 
@@ -32,6 +33,7 @@ struct worker_settings {
     int max_connections = 1000;      // open HTTP connections, idle ones included
     std::uint64_t max_requests = 0;  // this worker's own --max-requests (jitter included); 0: none
     const static_files* statics = nullptr;  // --static-map and friends; null: none
+    trusted_proxies forwarded;              // --forwarded-allow-ips
 };
 
 // Serves until the process is stopped by a signal; ends the process itself (with an error)
