@@ -1,6 +1,7 @@
 """Run an example app the way it is deployed: browser -> nginx -> gantry.
 
-    /usr/bin/python3 tools/demo.py [flask|hello|django|django-standalone] [--check]
+    /usr/bin/python3 tools/demo.py [flask|hello|django|django-standalone|django-keepalive]
+                                   [--check]
 
 Starts build/gantry with examples/APP/gantry.yaml and a private nginx with
 examples/APP/nginx-site.conf in front of it, then waits for Ctrl-C. Stops
@@ -8,7 +9,9 @@ both, leaving no process behind, on Ctrl-C, SIGTERM, or when either exits.
 For django it first runs the example's setup (migrate, demo superuser,
 collectstatic) into build/django-data/. django-standalone is the same app with
 no nginx: examples/django/gantry-standalone.yaml serves it and its static
-files on gantry's own HTTP socket (--static-map).
+files on gantry's own HTTP socket (--static-map). django-keepalive puts nginx's
+pool of kept-alive upstream connections (nginx-keepalive-site.conf) in front of
+gantry's HTTP socket (gantry-keepalive.yaml) instead of uwsgi_pass.
 --check fetches a page or two instead of waiting, for CI (and, standalone,
 that a static file comes back 304 when asked again with its ETag).
 """
@@ -43,8 +46,13 @@ class Stop(Exception):
     """SIGTERM, handled like Ctrl-C."""
 
 
-# No nginx in front: gantry's HTTP socket, from the yaml, is where the browser goes.
-STANDALONE = {"django-standalone": ("django", "gantry-standalone.yaml", "127.0.0.1:8000")}
+# Variants of an example: (example folder, gantry's yaml, nginx's site or None, gantry's
+# own address when no nginx is in front: where the browser goes).
+VARIANTS = {
+    "django-standalone": ("django", "gantry-standalone.yaml", None, "127.0.0.1:8000"),
+    # nginx's pool of kept-alive connections to gantry's HTTP socket.
+    "django-keepalive": ("django", "gantry-keepalive.yaml", "nginx-keepalive-site.conf", None),
+}
 
 
 class DirectFront:
@@ -63,7 +71,8 @@ class DirectFront:
 
 def main() -> int:
     args = parse_args()
-    app_name, yaml_name, direct = STANDALONE.get(args.app, (args.app, "gantry.yaml", None))
+    app_name, yaml_name, site_name, direct = VARIANTS.get(
+        args.app, (args.app, "gantry.yaml", "nginx-site.conf", None))
     app_dir = ROOT / "examples" / app_name
     yaml = app_dir / yaml_name
     if not yaml.exists():
@@ -80,11 +89,12 @@ def main() -> int:
     try:
         if app_name == "django":
             setup_django(app_dir)
-        gantry = start_gantry(yaml, None if direct else args.socket)
+        gantry = start_gantry(yaml, None if direct else args.socket,
+                              "--http-socket" if "http-socket:" in yaml.read_text() else "--socket")
         if direct:
             nginx = DirectFront(direct)
         else:
-            site = render_site(app_dir / "nginx-site.conf", args.port, upstream(socket_addr))
+            site = render_site(app_dir / site_name, args.port, upstream(socket_addr))
             nginx = NginxFront(ROOT / "build" / "demo" / args.app, site, prefix=ROOT)
             nginx.start()
         wait_until_served(nginx, gantry)
@@ -117,20 +127,21 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("app", nargs="?", default="flask", help="examples/APP (default: flask)")
     p.add_argument("--check", action="store_true", help="fetch pages through nginx, then stop")
-    p.add_argument("--socket", help="gantry's uwsgi socket, overriding the yaml's")
+    p.add_argument("--socket", help="gantry's socket (uwsgi; HTTP for django-keepalive), "
+                   "overriding the yaml's")
     p.add_argument("--port", type=int, default=8080, help="nginx's port (default: 8080)")
     return p.parse_args()
 
 
 def yaml_socket(yaml: Path) -> str:
-    match = re.search(r"^\s+socket:\s*[\"']?([^\"'\s#]+)", yaml.read_text(), re.M)
+    match = re.search(r"^\s+(?:http-)?socket:\s*[\"']?([^\"'\s#]+)", yaml.read_text(), re.M)
     if not match:
-        sys.exit(f"demo: no 'socket:' in {yaml}; pass --socket")
+        sys.exit(f"demo: no 'socket:' or 'http-socket:' in {yaml}; pass --socket")
     return match.group(1)
 
 
 def upstream(socket_addr: str) -> str:
-    """gantry's socket as nginx's uwsgi_pass wants it."""
+    """gantry's socket as nginx's uwsgi_pass (or an upstream block's server) wants it."""
     if socket_addr.startswith("/"):
         return f"unix:{socket_addr}"
     host, _, port = socket_addr.rpartition(":")
@@ -151,10 +162,10 @@ def setup_django(app_dir: Path) -> None:
         raise RuntimeError(f"the django setup failed: {' '.join(cmd)} (in {app_dir})")
 
 
-def start_gantry(yaml: Path, socket_override: str | None) -> subprocess.Popen:
+def start_gantry(yaml: Path, socket_override: str | None, socket_flag: str) -> subprocess.Popen:
     cmd = [str(GANTRY), "--yaml", str(yaml)]
     if socket_override:
-        cmd += ["--socket", socket_override]
+        cmd += [socket_flag, socket_override]
     # Its own session, so that Ctrl-C reaches only us; we stop it in order.
     # Its log goes straight to our terminal.
     return subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)

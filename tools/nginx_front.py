@@ -37,13 +37,24 @@ def free_port() -> int:
 
 def render_site(site: str | os.PathLike, listen_port: int, upstream: str) -> str:
     """The server block(s) of `site` (a path, or the text itself) with every
-    `listen` moved to 127.0.0.1:listen_port and every `uwsgi_pass` pointed at
-    `upstream` ("127.0.0.1:4567" or "unix:/path.sock"). Comments are left alone.
+    `listen` moved to 127.0.0.1:listen_port and every `uwsgi_pass`, and every
+    `server` of an `upstream` block, pointed at `upstream` ("127.0.0.1:4567" or
+    "unix:/path.sock"). Comments are left alone.
     A server block with several `listen` lines would end up with duplicates,
     which nginx refuses: give each server block one."""
     text = site if isinstance(site, str) and "{" in site else Path(site).read_text()
     text = _replace_directive(text, "listen", f"127.0.0.1:{listen_port}")
+    text = _point_upstream_blocks(text, upstream)
     return _replace_directive(text, "uwsgi_pass", upstream)
+
+
+def _point_upstream_blocks(text: str, upstream: str) -> str:
+    """Every `server ADDRESS ...;` inside an `upstream NAME { }` block pointed at `upstream`
+    (the keep-alive path's sites name their backend there, not in a *_pass)."""
+    def point(block: re.Match) -> str:
+        return re.sub(r"(?m)^(\s*)server\s[^;]*;", lambda m: f"{m.group(1)}server {upstream};",
+                      block.group(0))
+    return re.sub(r"upstream\s+[\w.-]+\s*\{[^}]*\}", point, text)
 
 
 def _replace_directive(text: str, name: str, value: str) -> str:
