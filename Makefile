@@ -63,6 +63,12 @@ bench-static: build
 	sh bench/install-peers.sh
 	$(PYTHON) bench/static_bench.py
 
+# How cost grows with workers and threads, and memory with workers, against uWSGI.
+.PHONY: bench-scaling
+bench-scaling: build
+	sh bench/install-peers.sh
+	$(PYTHON) bench/scaling.py
+
 # What a scraper every 100 ms costs gantry's request path (see bench/README.md).
 .PHONY: bench-scrape
 bench-scrape: build

@@ -4,6 +4,7 @@ correct answer from a wrong one (status and body, checked before every measured 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -44,10 +45,28 @@ def _django(body: bytes) -> str | None:
     return f"not the rendered template: {body[:80]!r}"
 
 
+def _django_wait(body: bytes) -> str | None:
+    # The view reports how long it slept: proof that the request went through Django to
+    # /wait/ and really waited, rather than through the template view or an error page.
+    found = re.fullmatch(rb"waited (\d+\.\d+) ms\n", body)
+    if found is None:
+        return f"not the /wait/ view's answer: {body[:80]!r}"
+    if float(found.group(1)) < 5.0:
+        return f"the /wait/ view did not wait 5 ms: {body!r}"
+    return None
+
+
 APPS = {a.name: a for a in (
     App("hello", "hello:application", _exact(b"Hello, World!\n")),
     App("flask", "flask_json:app", _flask),
     App("django", "djsite.wsgi:application", _django),
     App("1mib-response", "big_response:application", _exact(BIG_BODY)),
     App("1mib-upload", "upload:application", _exact(b"%d\n" % MIB), post_bytes=MIB),
+)}
+
+# Loaded by bench/scaling.py only: kept out of APPS, run.py's default list, so that `make
+# bench` keeps its scope and length (at its 2 workers a 5 ms wait measures the sleep).
+# A Django view waiting 5 ms on I/O (a database call's stand-in), at /wait/.
+EXTRA_APPS = {a.name: a for a in (
+    App("django-wait", "djsite.wsgi:wait_application", _django_wait),
 )}
