@@ -128,8 +128,7 @@ def test_csrf_protected_form(django_site):
     assert rejected not in s.get(url(front, "/"), timeout=10).text
 
 
-def test_admin_login_with_demo_user(django_site):
-    _, front = django_site
+def log_in_as_demo_user(front) -> None:
     s = requests.Session()
     login = "/admin/login/?next=/admin/"
     token = csrf_token(s, front, login)
@@ -150,6 +149,27 @@ def test_admin_login_with_demo_user(django_site):
     assert re.search(rf"Welcome,\s*<strong>{USER}</strong>", resp.text)
     assert "Log out" in resp.text
     assert 'href="/admin/demo/note/"' in resp.text  # the example's model is registered
+
+
+def test_admin_login_with_demo_user(django_site):
+    _, front = django_site
+    log_in_as_demo_user(front)
+
+
+def test_keepalive_example_logs_in_over_kept_upstream_connections(gantry, nginx, port,
+                                                                  django_data, tmp_path):
+    """examples/django/gantry-keepalive.yaml behind nginx-keepalive-site.conf (make demo
+    APP=django-keepalive): the same admin login, over nginx's pool of HTTP connections."""
+    from http_client import HttpGantry
+
+    g = HttpGantry(gantry._binary(), gantry.workdir, gantry.registry, default_cwd=tmp_path)
+    gantry.instances.append(g)
+    g.start("--yaml", DJANGO / "gantry-keepalive.yaml", "--http-socket", f"127.0.0.1:{port}",
+            address=f"127.0.0.1:{port}", ready_path="/admin/login/", env=env_for(django_data))
+    site, _ = nginx.render(DJANGO / "nginx-keepalive-site.conf", f"127.0.0.1:{port}")
+    assert SITE_ALIAS in site and "keepalive" in site
+    front = nginx.start(site.replace(SITE_ALIAS, f"alias {django_data}/static/;"))
+    log_in_as_demo_user(front)
 
 
 def test_upload_five_mebibytes(django_site):
