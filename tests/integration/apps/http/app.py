@@ -80,6 +80,13 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(len(BIG_PIECE) * BIG_PIECES))])
         return (BIG_PIECE for _ in range(BIG_PIECES))
+    if path == "/stream":
+        # MiB by MiB, each piece a new object: a server that kept the pieces it sent, or
+        # read ahead of the socket, would grow with the response.
+        mib = int(environ["QUERY_STRING"] or "1")
+        start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                  ("Content-Length", str(mib << 20))])
+        return (bytes([i % 256]) * (1 << 20) for i in range(mib))
     if path == "/meet":
         try:
             MEETING.wait(timeout=5)
