@@ -45,28 +45,25 @@ std::string_view strip_weak(std::string_view tag) noexcept {
     return tag.starts_with("W/") ? tag.substr(2) : tag;
 }
 
-// Whether the If-None-Match list holds `etag` by the weak comparison (W/ ignored on
-// either side), or is "*". A malformed element matches nothing; the rest still count.
-bool none_match_hits(std::string_view list, std::string_view etag) noexcept {
+// Calls `hit(tag, weak)` for each entity-tag of a list, `tag` with its quotes and without
+// "W/"; true as soon as one call is. A malformed element is skipped, the rest still count;
+// an unterminated tag ends the list.
+template <class Hit>
+bool any_tag(std::string_view list, Hit hit) noexcept {
     std::size_t i = 0;
     while (i < list.size()) {
-        const char c = list[i];
-        if (c == ',' || is_ows(c)) {
+        if (list[i] == ',' || is_ows(list[i])) {
             ++i;
             continue;
         }
-        if (c == '*') {
-            return true;
-        }
-        if (list.substr(i, 2) == "W/") {
-            i += 2;
-        }
+        const bool weak = list.substr(i, 2) == "W/";
+        i += weak ? 2 : 0;
         if (i < list.size() && list[i] == '"') {
             const std::size_t close = list.find('"', i + 1);
             if (close == std::string_view::npos) {
                 return false;
             }
-            if (list.substr(i, close + 1 - i) == strip_weak(etag)) {
+            if (hit(list.substr(i, close + 1 - i), weak)) {
                 return true;
             }
             i = close + 1;
@@ -78,38 +75,19 @@ bool none_match_hits(std::string_view list, std::string_view etag) noexcept {
     return false;
 }
 
-// Whether the If-Match list (RFC 9110 13.1.1) holds `etag` by the strong comparison, or is
-// "*" (the file exists). A weak tag on either side never matches; a malformed element
-// matches nothing.
+// Whether the If-None-Match list holds `etag` by the weak comparison (W/ ignored on
+// either side), or is "*".
+bool none_match_hits(std::string_view list, std::string_view etag) noexcept {
+    return trim_ows(list) == "*" ||
+           any_tag(list, [&](std::string_view tag, bool) { return tag == strip_weak(etag); });
+}
+
+// Whether the If-Match list (RFC 9110 13.1.1) holds `etag` by the strong comparison (a weak
+// tag on either side never matches), or is "*" (the file exists).
 bool match_hits(std::string_view list, std::string_view etag) noexcept {
-    if (trim_ows(list) == "*") {
-        return true;
-    }
-    if (etag.starts_with("W/")) {
-        return false;
-    }
-    std::size_t i = 0;
-    while (i < list.size()) {
-        const char c = list[i];
-        if (c == ',' || is_ows(c)) {
-            ++i;
-            continue;
-        }
-        if (c == '"') {
-            const std::size_t close = list.find('"', i + 1);
-            if (close == std::string_view::npos) {
-                return false;
-            }
-            if (list.substr(i, close + 1 - i) == etag) {
-                return true;
-            }
-            i = close + 1;
-        } else {  // W/"..." or garbage: skip to the next element
-            const std::size_t comma = list.find(',', i);
-            i = comma == std::string_view::npos ? list.size() : comma;
-        }
-    }
-    return false;
+    return trim_ows(list) == "*" ||
+           (!etag.starts_with("W/") &&
+            any_tag(list, [&](std::string_view tag, bool weak) { return !weak && tag == etag; }));
 }
 
 // If-Range (RFC 9110 13.1.5): an entity-tag that equals `etag` by the strong comparison
