@@ -167,7 +167,8 @@ void http_connection::expire(clock::time_point now) noexcept {
 // no body awaited, no byte of the next request received (nor a file still being sent, as
 // the caller parks a connection only after that).
 void http_connection::release_buffers_if_idle() noexcept {
-    // Not done(): the parser was reset after the request.
+    // Not done(): the parser was reset after the request, so no var views this connection's
+    // strings (see add_socket_vars) when another connection takes it.
     if (rx_ && settings_.buffers != nullptr && head_started_ == clock::time_point{} &&
         body_awaited_ == clock::time_point{} && rx_->unparsed().empty() && !parser().done()) {
         settings_.buffers->give_back(std::move(rx_));
@@ -390,19 +391,21 @@ bool http_connection::body_buffered() const noexcept {
 }
 
 // Once per request: a static lookup that falls through to the app has added them already
-// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*).
+// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*). The values are the
+// connection's own strings and the keys literals, which outlive the head: views, not copies
+// (the parser is reset before its buffers leave the connection).
 void http_connection::add_socket_vars() {
     const auto& head = parser().head();
     if (head.find("REMOTE_ADDR")) {
         return;
     }
-    parser().add_var("REMOTE_ADDR", peer_.host);
-    parser().add_var("REMOTE_PORT", peer_.port);
+    parser().add_lasting_var("REMOTE_ADDR", peer_.host);
+    parser().add_lasting_var("REMOTE_PORT", peer_.port);
     if (!head.find("SERVER_NAME")) {
-        parser().add_var("SERVER_NAME", local_host_);
+        parser().add_lasting_var("SERVER_NAME", local_host_);
     }
     if (!head.find("SERVER_PORT")) {
-        parser().add_var("SERVER_PORT", local_port_);
+        parser().add_lasting_var("SERVER_PORT", local_port_);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -64,4 +65,20 @@ TEST_CASE("reset() forgets the bytes and the head under way") {
     REQUIRE_FALSE(ec);
     REQUIRE(rx.parser().done());
     CHECK(rx.parser().head().find("REQUEST_METHOD") == "POST");
+}
+
+TEST_CASE("a lasting var is a view of the caller's string, gone at reset()") {
+    request_buffers rx({}, 128);
+    put(rx, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    std::error_code ec;
+    rx.consume(rx.parser().feed(rx.unparsed(), ec));
+    REQUIRE(rx.parser().done());
+    const std::string host = "192.0.2.1";
+    rx.parser().add_lasting_var("REMOTE_ADDR", host);
+    const auto addr = rx.parser().head().find("REMOTE_ADDR");
+    REQUIRE(addr);
+    CHECK(*addr == "192.0.2.1");
+    CHECK(addr->data() == host.data());  // not copied
+    rx.reset();
+    CHECK_FALSE(rx.parser().head().find("REMOTE_ADDR"));
 }
