@@ -1,7 +1,7 @@
 """Ten thousand connections: what an idle keep-alive connection costs gantry's HTTP socket,
 and whether holding 10,000 of them slows anyone else down — `make bench-idle`, or
 
-    /usr/bin/python3 bench/idle_connections.py [--connections 10000] [--pairs 3]
+    /usr/bin/python3 bench/idle_connections.py [--connections 10000] [--pairs 5]
 
 Each run starts gantry afresh (--http-socket, 2 workers, hello). A run "with idle" opens N
 keep-alive connections that each send one GET, read its answer and then stay open, doing
@@ -418,7 +418,7 @@ def main() -> int:
     p.add_argument("--connections", type=int, default=10000, help="idle connections (10000)")
     p.add_argument("--workers", type=int, default=2, help="gantry --processes (2)")
     p.add_argument("--duration", type=int, default=4, help="seconds per wrk run (4)")
-    p.add_argument("--pairs", type=int, default=3, help="with/without pairs (3)")
+    p.add_argument("--pairs", type=int, default=5, help="with/without pairs (5)")
     p.add_argument("--fresh", type=int, default=50, help="new connections timed (50)")
     p.add_argument("--binary", type=Path, help="gantry to measure (build/gantry)")
     p.add_argument("--ab", type=Path, metavar="OLD_GANTRY",
