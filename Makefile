@@ -74,6 +74,12 @@ bench-scaling: build
 bench-scrape: build
 	$(PYTHON) bench/scrape_cost.py
 
+# 10,000 idle keep-alive connections on the HTTP socket: their memory, and what they cost the
+# busy clients and a new one (see bench/README.md).
+.PHONY: bench-idle
+bench-idle: build
+	$(PYTHON) bench/idle_connections.py
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 

@@ -38,6 +38,10 @@ public:
     void add_var(std::string_view key, std::string_view value) {
         head_.vars.push_back({arena_.store(key), arena_.store(value)});
     }
+    // `key` and `value` outlive the head (see http_request_parser::add_lasting_var).
+    void add_lasting_var(std::string_view key, std::string_view value) {
+        head_.vars.push_back({key, value});
+    }
 
     bool expects_continue() const noexcept { return expect_continue_; }
     bool saw_content_length() const noexcept { return saw_content_length_; }

@@ -302,6 +302,9 @@ const request_head& http_request_parser::head() const noexcept {
 void http_request_parser::add_var(std::string_view key, std::string_view value) {
     impl_->builder_.add_var(key, value);
 }
+void http_request_parser::add_lasting_var(std::string_view key, std::string_view value) {
+    impl_->builder_.add_lasting_var(key, value);
+}
 bool http_request_parser::keep_alive() const noexcept {
     return impl_->keep_alive_;
 }

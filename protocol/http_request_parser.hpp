@@ -63,6 +63,9 @@ public:
     // Appends a var (REMOTE_ADDR, SERVER_PORT when the Host names none...), copying both
     // strings. The WSGI environ keeps the last of a repeated key.
     void add_var(std::string_view key, std::string_view value);
+    // The same without the copies: the caller keeps both strings alive and unchanged until
+    // reset() (the connection's own addresses, which outlive every request on it).
+    void add_lasting_var(std::string_view key, std::string_view value);
 
     // Beast's rule, once done(): HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with
     // "Connection: keep-alive".

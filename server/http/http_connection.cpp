@@ -112,14 +112,7 @@ private:
 
 http_connection::http_connection(unique_fd conn, const peer_address& peer,
                                  const http_settings& settings)
-    : fd_(std::move(conn)),
-      peer_(peer),
-      peer_text_(peer.text()),
-      settings_(settings),
-      parser_(protocol::http_limits{
-          .max_head = settings.max_head,
-          .max_body = settings.limit_post ? std::optional(settings.limit_post) : std::nullopt}),
-      buffer_(settings.max_head + body_room) {
+    : fd_(std::move(conn)), peer_(peer), peer_text_(peer.text()), settings_(settings) {
     if (settings_.open_count != nullptr) {
         settings_.open_count->fetch_add(1, std::memory_order_relaxed);
     }
@@ -133,7 +126,19 @@ http_connection::http_connection(unique_fd conn, const peer_address& peer,
     }
 }
 
+std::unique_ptr<request_buffers> make_request_buffers(const http_settings& settings) {
+    return std::make_unique<request_buffers>(
+        protocol::http_limits{
+            .max_head = settings.max_head,
+            .max_body = settings.limit_post ? std::optional(settings.limit_post) : std::nullopt},
+        settings.max_head + body_room);
+}
+
 http_connection::~http_connection() {
+    if (rx_ && settings_.buffers != nullptr) {
+        rx_->reset();  // closed in the middle of anything: the next taker finds it new
+        settings_.buffers->give_back(std::move(rx_));
+    }
     if (settings_.open_count != nullptr) {
         settings_.open_count->fetch_sub(1, std::memory_order_relaxed);
     }
@@ -161,49 +166,57 @@ void http_connection::expire(clock::time_point now) noexcept {
     }
 }
 
-void http_connection::compact() noexcept {
-    if (begin_ > 0) {
-        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
+// Only what serve_one() sets up between requests tells an idle connection: no head begun,
+// no body awaited, no byte of the next request received (nor a file still being sent, as
+// the caller parks a connection only after that).
+void http_connection::release_buffers_if_idle() noexcept {
+    // Not done(): the parser was reset after the request, so no var views this connection's
+    // strings (see add_socket_vars) when another connection takes it.
+    if (rx_ && settings_.buffers != nullptr && head_started_ == clock::time_point{} &&
+        body_awaited_ == clock::time_point{} && rx_->unparsed().empty() && !parser().done()) {
+        settings_.buffers->give_back(std::move(rx_));
     }
 }
 
+long http_connection::received(long n) noexcept {
+    if (n > 0) {
+        rx_->filled(static_cast<std::size_t>(n));
+    }
+    return n;
+}
+
 long http_connection::receive(io_budget& budget) {
-    compact();
+    const std::span<std::byte> room = rx_->room();
     for (;;) {
-        const ssize_t n = budget.run(fd_.get(), POLLIN, [this] {
-            return recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, 0);
+        const ssize_t n = budget.run(fd_.get(), POLLIN, [this, room] {
+            return recv(fd_.get(), room.data(), room.size(), 0);
         });
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n > 0) {
-            end_ += static_cast<std::size_t>(n);
-        }
-        return n;
+        return received(n);
     }
 }
 
 long http_connection::receive_now() {
-    compact();
+    const std::span<std::byte> room = rx_->room();
     for (;;) {
-        const ssize_t n =
-            recv(fd_.get(), buffer_.data() + end_, buffer_.size() - end_, MSG_DONTWAIT);
+        const ssize_t n = recv(fd_.get(), room.data(), room.size(), MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n > 0) {
-            end_ += static_cast<std::size_t>(n);
-        }
-        return n;
+        return received(n);
     }
 }
 
 http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker,
                                                  bool last) {
+    if (!rx_) {
+        rx_ = settings_.buffers != nullptr ? settings_.buffers->take()
+                                           : make_request_buffers(settings_);
+    }
     const auto start = clock::now();
-    if (head_started_ == clock::time_point{} && !parser_.done()) {
+    if (head_started_ == clock::time_point{} && !parser().done()) {
         head_started_ = start;
     }
     switch (read_head(start)) {
@@ -231,11 +244,11 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
     }
     add_socket_vars();
     socket_stream out(fd_.get(), {}, settings_.timeouts);
-    http_body_source body(*this, out, parser_.expects_continue() && !parser_.body_done(),
+    http_body_source body(*this, out, parser().expects_continue() && !parser().body_done(),
                           settings_.timeouts);
-    const auto& head = parser_.head();
+    const auto& head = parser().head();
     const embed::response_framing framing{.delimit = true,
-                                          .keep_alive = parser_.keep_alive() && !last,
+                                          .keep_alive = parser().keep_alive() && !last,
                                           .chunked_ok = head.find("SERVER_PROTOCOL") == "HTTP/1.1"};
     tracker.begin(head);
     const embed::call_result r = app.handle(head, body, out, framing);
@@ -254,18 +267,18 @@ http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_t
         close_after_response();
         return next::close;
     }
-    parser_.reset();
+    parser().reset();
     return unparsed().empty() ? next::wait_for_request : next::serve_again;
 }
 
 std::optional<http_connection::next> http_connection::serve_static(request_tracker& tracker,
                                                                    bool last) {
-    if (!parser_.body_done()) {
+    if (!parser().body_done()) {
         return std::nullopt;  // a body (chunked): the app's
     }
     add_socket_vars();
-    static_reply r = answer_static(*settings_.statics, parser_.head(), fd_.get(),
-                                   parser_.keep_alive() && !last, tracker, settings_.worker_id);
+    static_reply r = answer_static(*settings_.statics, parser().head(), fd_.get(),
+                                   parser().keep_alive() && !last, tracker, settings_.worker_id);
     switch (r.what) {
         case static_reply::kind::app:
             return std::nullopt;
@@ -277,32 +290,32 @@ std::optional<http_connection::next> http_connection::serve_static(request_track
                 close_after_response();
                 return next::close;
             }
-            parser_.reset();
+            parser().reset();
             return after_file();
         case static_reply::kind::sending:
             pending_file_ = std::move(r.rest);
             keep_after_file_ = r.keep_alive;
-            parser_.reset();
+            parser().reset();
             return next::send_file;
     }
     return std::nullopt;
 }
 
 http_connection::head_state http_connection::read_head(clock::time_point now) {
-    if (parser_.done()) {
+    if (parser().done()) {
         return head_state::complete;  // back from waiting for the body
     }
     for (;;) {
         std::error_code ec;
-        consume(parser_.feed(unparsed(), ec));
+        consume(parser().feed(unparsed(), ec));
         if (ec) {
             answer_error(ec);
             return head_state::failed;
         }
-        if (parser_.done()) {
+        if (parser().done()) {
             return head_state::complete;
         }
-        if (end_ == buffer_.size() && begin_ == 0) {
+        if (rx_->full()) {
             answer_error(protocol::errc::http_header_too_large);
             return head_state::failed;
         }
@@ -318,7 +331,7 @@ http_connection::head_state http_connection::read_head(clock::time_point now) {
         }
         if (got <= 0) {
             // Between requests, a close is how keep-alive ends; mid-head it is worth a note.
-            const std::error_code why = got == 0 ? parser_.finish() : receive_error(got);
+            const std::error_code why = got == 0 ? parser().finish() : receive_error(got);
             if (why) {
                 log::debug("worker {}: {}: {} while reading a request", settings_.worker_id,
                            peer_text_, why.message());
@@ -362,14 +375,14 @@ http_connection::head_state http_connection::await_body(clock::time_point now) {
 // Whether the request can go to a thread: its body is all here, or more than fits, or the
 // client waits for "100 Continue" before sending it.
 bool http_connection::body_buffered() const noexcept {
-    if (parser_.body_done() || parser_.expects_continue()) {
+    if (parser().body_done() || parser().expects_continue()) {
         return true;
     }
     const std::span<const std::byte> have = unparsed();
     if (have.size() >= body_room) {
         return true;
     }
-    const protocol::request_head& head = parser_.head();
+    const protocol::request_head& head = parser().head();
     if (!head.chunked) {
         return have.size() >= head.content_length;
     }
@@ -381,11 +394,14 @@ bool http_connection::body_buffered() const noexcept {
 }
 
 // Once per request: a static lookup that falls through to the app has added them already
-// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*). From a trusted
-// proxy, the client's address and scheme are the proxy's word, as uwsgi_pass would pass
-// them: REMOTE_ADDR from X-Forwarded-For, HTTPS (so wsgi.url_scheme) from X-Forwarded-Proto.
+// (a client cannot send a REMOTE_ADDR var: its headers are all HTTP_*). The values are the
+// connection's own strings, the keys literals, and an X-Forwarded-For address a view of the
+// head itself, which all outlive the head: views, not copies (the parser is reset before
+// its buffers leave the connection). From a trusted proxy, the client's address and scheme
+// are the proxy's word, as uwsgi_pass would pass them: REMOTE_ADDR from X-Forwarded-For,
+// HTTPS (so wsgi.url_scheme) from X-Forwarded-Proto.
 void http_connection::add_socket_vars() {
-    const auto& head = parser_.head();
+    const auto& head = parser().head();
     if (head.find("REMOTE_ADDR")) {
         return;
     }
@@ -396,30 +412,30 @@ void http_connection::add_socket_vars() {
         }
         if (const auto proto = head.find("HTTP_X_FORWARDED_PROTO");
             proto && protocol::forwarded_proto(*proto) == protocol::forwarded_scheme::https) {
-            parser_.add_var("HTTPS", "on");
+            parser().add_lasting_var("HTTPS", "on");
         }
     }
-    parser_.add_var("REMOTE_ADDR", remote);
-    parser_.add_var("REMOTE_PORT", peer_.port);
+    parser().add_lasting_var("REMOTE_ADDR", remote);
+    parser().add_lasting_var("REMOTE_PORT", peer_.port);
     if (!head.find("SERVER_NAME")) {
-        parser_.add_var("SERVER_NAME", local_host_);
+        parser().add_lasting_var("SERVER_NAME", local_host_);
     }
     if (!head.find("SERVER_PORT")) {
-        parser_.add_var("SERVER_PORT", local_port_);
+        parser().add_lasting_var("SERVER_PORT", local_port_);
     }
 }
 
 bool http_connection::skip_rest_of_body() {
     std::uint64_t skipped = 0;
-    while (!parser_.body_done()) {
+    while (!parser().body_done()) {
         std::error_code ec;
-        const protocol::http_body_piece piece = parser_.feed_body(unparsed(), ec);
+        const protocol::http_body_piece piece = parser().feed_body(unparsed(), ec);
         consume(piece.consumed);
         skipped += piece.data.size();
         if (ec || skipped > max_skipped_body) {
             return false;
         }
-        if (piece.consumed == 0 && !parser_.body_done() && receive_now() <= 0) {
+        if (piece.consumed == 0 && !parser().body_done() && receive_now() <= 0) {
             return false;
         }
     }
@@ -431,8 +447,8 @@ void http_connection::answer_error(const std::error_code& ec) {
 }
 
 void http_connection::refuse(int status, std::string_view why) {
-    if (parser_.done()) {
-        const protocol::request_head& head = parser_.head();
+    if (rx_ && parser().done()) {
+        const protocol::request_head& head = parser().head();
         log::warning("worker {}: {}: {} {}: {}; answered {} and closed", settings_.worker_id,
                      peer_text_, var_or_dash(head, "REQUEST_METHOD"),
                      var_or_dash(head, "REQUEST_URI"), why, status);
@@ -452,7 +468,7 @@ void http_connection::refuse(int status, std::string_view why) {
 
 void http_connection::close_after_response() {
     // With the whole request read, nothing can reset the connection: a plain close will do.
-    if (parser_.body_done() && unparsed().empty()) {
+    if (parser().body_done() && unparsed().empty()) {
         return;
     }
     if (settings_.closer != nullptr) {

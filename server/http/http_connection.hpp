@@ -1,25 +1,28 @@
 // One client connection on a --http-socket: its socket, the bytes received but not yet
 // parsed, and the HTTP parser. A request thread serves one request at a time on it;
 // between requests the connection is parked in the worker's epoll set, so an idle
-// keep-alive client never holds a request thread.
+// keep-alive client never holds a request thread, nor (see request_buffers) the buffers
+// of a request.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "embed/wsgi_app.hpp"
 #include "protocol/http_request_parser.hpp"
 #include "server/http/file_sender.hpp"
+#include "server/http/request_buffers.hpp"
 #include "server/net/io_budget.hpp"
 #include "server/net/lingering_closer.hpp"
 #include "server/net/peer_address.hpp"
 #include "server/scoreboard/request_tracker.hpp"
+#include "server/util/object_pool.hpp"
 #include "server/util/unique_fd.hpp"
 
 namespace gantry::server {
@@ -37,7 +40,12 @@ struct http_settings {
     const static_files* statics = nullptr;   // --static-map; null: none
     // Peers whose X-Forwarded-For/-Proto are believed; null: nobody's.
     const trusted_proxies* forwarded = nullptr;
+    // Where a connection takes its request buffers and gives them back; null: each makes its own.
+    object_pool<request_buffers>* buffers = nullptr;
 };
+
+// Request buffers sized for `settings` (--limit-post, the head limit).
+std::unique_ptr<request_buffers> make_request_buffers(const http_settings& settings);
 
 class http_connection {
 public:
@@ -47,7 +55,8 @@ public:
     // way; take_file() has the rest for the file_sender.
     enum class next { close, wait_for_request, serve_again, send_file };
 
-    // Owns the connected socket `conn` from here on: it closes with the connection.
+    // Owns the connected socket `conn` from here on: it closes with the connection. Its
+    // request buffers are taken when its first request is served.
     http_connection(unique_fd conn, const peer_address& peer, const http_settings& settings);
     ~http_connection();
     http_connection(const http_connection&) = delete;
@@ -68,17 +77,24 @@ public:
     // tells the client to close instead of keeping the connection for a request it would lose.
     next serve_one(embed::wsgi_app& app, request_tracker& tracker, bool last = false);
 
+    // Between requests, with nothing of the next one received: gives the request buffers
+    // back, for serve_one() to take again. A connection waiting for the rest of a head or
+    // body keeps them.
+    void release_buffers_if_idle() noexcept;
+
     // Reads more bytes from the socket into the buffer; 0 at end of stream, -1 on error
     // (errno EAGAIN: nothing came within the budget's limits). Public for the body source,
     // which reads through the same buffer.
     long receive(io_budget& budget);
     // The same without waiting (errno EAGAIN: nothing is there now).
     long receive_now();
+    // Only while the connection holds its buffers (in serve_one(), and until it is parked).
     std::span<const std::byte> unparsed() const noexcept {
-        return {buffer_.data() + begin_, end_ - begin_};
+        return rx_ ? rx_->unparsed() : std::span<const std::byte>{};
     }
-    void consume(std::size_t n) noexcept { begin_ += n; }
-    protocol::http_request_parser& parser() noexcept { return parser_; }
+    void consume(std::size_t n) noexcept { rx_->consume(n); }
+    protocol::http_request_parser& parser() noexcept { return rx_->parser(); }
+    const protocol::http_request_parser& parser() const noexcept { return rx_->parser(); }
     // After next::send_file: what is left to send, and whether the connection serves on.
     file_transfer take_file() noexcept { return std::move(pending_file_); }
     bool keep_alive_after_file() const noexcept { return keep_after_file_; }
@@ -107,7 +123,7 @@ private:
     void refuse(int status, std::string_view why);
     // Closes now, or through the lingering closer when the client may still be sending.
     void close_after_response();
-    void compact() noexcept;
+    long received(long n) noexcept;
 
     unique_fd fd_;
     peer_address peer_;
@@ -115,13 +131,10 @@ private:
     std::string local_host_;
     std::string local_port_;
     http_settings settings_;
-    protocol::http_request_parser parser_;
-    std::vector<std::byte> buffer_;
-    std::size_t begin_ = 0;
-    std::size_t end_ = 0;
-    clock::time_point head_started_{};  // the first byte of the head under way; {}: none yet
-    clock::time_point body_awaited_{};  // since when a complete head waits for its body
-    clock::time_point body_moved_{};    // when the awaited body's last bytes came
+    std::unique_ptr<request_buffers> rx_;  // null while idle
+    clock::time_point head_started_{};     // the first byte of the head under way; {}: none yet
+    clock::time_point body_awaited_{};     // since when a complete head waits for its body
+    clock::time_point body_moved_{};       // when the awaited body's last bytes came
     file_transfer pending_file_;
     bool keep_after_file_ = false;
     bool trusted_proxy_ = false;  // the peer's X-Forwarded-For/-Proto are believed

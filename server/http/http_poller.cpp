@@ -29,6 +29,9 @@ constexpr auto paused_poll = std::chrono::milliseconds(100);
 // After accept() failed for want of descriptors or memory: not before this much later.
 constexpr auto accept_back_off = std::chrono::milliseconds(100);
 constexpr int max_events = 64;
+// Request buffers kept for the next request: enough for every request thread and a few
+// connections whose head or body is on its way; beyond, they are freed (~30 KiB each).
+constexpr std::size_t kept_buffers = 16;
 
 bool out_of_resources(int err) {
     return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
@@ -39,6 +42,7 @@ bool out_of_resources(int err) {
 http_poller::http_poller(std::span<const listener> listeners, const http_settings& settings,
                          int keepalive_timeout, int max_connections)
     : listeners_(listeners),
+      buffers_(kept_buffers, [this] { return make_request_buffers(settings_); }),
       settings_(settings),
       keepalive_timeout_(std::chrono::seconds(keepalive_timeout)),
       max_connections_(max_connections),
@@ -46,6 +50,7 @@ http_poller::http_poller(std::span<const listener> listeners, const http_setting
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       next_sweep_(clock::now() + sweep_every) {
     settings_.open_count = &open_;
+    settings_.buffers = &buffers_;
     // A throw below closes both: they are members already.
     if (!epoll_fd_ || !wake_fd_ || !watch(wake_fd_.get(), EPOLLIN, wake_tag)) {
         throw std::runtime_error(std::string("cannot set up the HTTP poller: ") +
@@ -236,6 +241,7 @@ void http_poller::close_expired(clock::time_point now) {
 }
 
 void http_poller::park(std::unique_ptr<http_connection> connection) {
+    connection->release_buffers_if_idle();  // before the lock: the pool has its own
     const int fd = connection->fd();
     const std::lock_guard lock(mutex_);
     if (stopping_) {

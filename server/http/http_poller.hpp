@@ -52,7 +52,8 @@ public:
     // and `ec` set: the epoll set cannot be waited on any more (the caller decides what then).
     work_item next(std::error_code& ec);
 
-    // The connection waits for its next request; it is closed after the keep-alive timeout
+    // The connection waits for its next request, without its request buffers when none has
+    // begun; it is closed after the keep-alive timeout
     // if none comes, or answered 408 and closed if the head it began is not complete within
     // --http-header-timeout of its first byte (both checked once a second).
     void park(std::unique_ptr<http_connection> connection);
@@ -81,6 +82,9 @@ private:
 
     std::span<const listener> listeners_;
     std::atomic<int> open_{0};  // HTTP connections alive (see http_settings::open_count)
+    // The request buffers of the connections being served (see http_settings::buffers).
+    // Declared before every connection's holder: the connections give theirs back as they go.
+    object_pool<request_buffers> buffers_;
     http_settings settings_;
     clock::duration keepalive_timeout_;
     int max_connections_;
