@@ -82,4 +82,5 @@ def proxy_site(port: int, upstream: str) -> str:
 def keepalive_site(port: int, upstream: str) -> str:
     """A site proxying over HTTP/1.1 to `upstream` ("127.0.0.1:P" or "unix:/path"), keeping
     upstream connections alive."""
-    return render_site(_KEEPALIVE_SITE % (upstream, _COMMON.format(port=0)), port, "unused")
+    # render_site points the upstream block's server at `upstream`.
+    return render_site(_KEEPALIVE_SITE % ("127.0.0.1:1", _COMMON.format(port=0)), port, upstream)
