@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "protocol/errc.hpp"
 #include "protocol/forwarded.hpp"
@@ -212,8 +213,16 @@ long http_connection::receive_now() {
 http_connection::next http_connection::serve_one(embed::wsgi_app& app, request_tracker& tracker,
                                                  bool last) {
     if (!rx_) {
-        rx_ = settings_.buffers != nullptr ? settings_.buffers->take()
-                                           : make_request_buffers(settings_);
+        // A connection parked idle has none: taking them is the one allocation left between
+        // requests, and its failure is this connection's, not the worker's.
+        try {
+            rx_ = settings_.buffers != nullptr ? settings_.buffers->take()
+                                               : make_request_buffers(settings_);
+        } catch (const std::bad_alloc&) {
+            log::warning("worker {}: {}: no memory for a request's buffers; connection closed",
+                         settings_.worker_id, peer_text_);
+            return next::close;
+        }
     }
     const auto start = clock::now();
     if (head_started_ == clock::time_point{} && !parser().done()) {
