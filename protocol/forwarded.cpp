@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -15,12 +14,6 @@ namespace {
 std::string_view last_element(std::string_view list) noexcept {
     const std::size_t comma = list.rfind(',');
     return trim_ows(comma == std::string_view::npos ? list : list.substr(comma + 1));
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x >= 'A' && x <= 'Z' ? x + 32 : x) == y;
-           });
 }
 
 }  // namespace
@@ -43,10 +36,10 @@ std::optional<std::string_view> forwarded_client(std::string_view x_forwarded_fo
 
 forwarded_scheme forwarded_proto(std::string_view value) noexcept {
     const std::string_view scheme = last_element(value);
-    if (iequals(scheme, "https")) {
+    if (iequals_ascii(scheme, "https")) {
         return forwarded_scheme::https;
     }
-    if (iequals(scheme, "http")) {
+    if (iequals_ascii(scheme, "http")) {
         return forwarded_scheme::http;
     }
     return forwarded_scheme::unknown;

@@ -21,17 +21,8 @@ bool is_digits(std::string_view s) noexcept {
     return true;
 }
 
-bool iequals_prefix(std::string_view s, std::string_view lower_prefix) noexcept {
-    if (s.size() < lower_prefix.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
-        const char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
-        if (c != lower_prefix[i]) {
-            return false;
-        }
-    }
-    return true;
+bool iequals_prefix(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && iequals_ascii(s.substr(0, prefix.size()), prefix);
 }
 
 // RFC 3986 reg-name = *( unreserved / pct-encoded / sub-delims ), which covers IPv4 too.

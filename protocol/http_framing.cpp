@@ -5,12 +5,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "protocol/ascii.hpp"
+
 namespace gantry::protocol {
 namespace {
-
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // 0x20 in each byte of `w` that is a lower-case ASCII letter, 0 elsewhere (bytes < 0x80).
 constexpr std::uint64_t letter_bits(std::uint64_t w) noexcept {
@@ -39,7 +37,7 @@ bool iequals(std::string_view a, std::string_view lower_b) noexcept {
         }
     }
     for (; i < a.size(); ++i) {
-        if (lower(a[i]) != lower_b[i]) {
+        if (ascii_lower(a[i]) != lower_b[i]) {
             return false;
         }
     }

@@ -11,21 +11,6 @@
 namespace gantry::protocol {
 namespace {
 
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    const auto lower = [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [&](char x, char y) { return lower(x) == lower(y); });
-}
-
-// ASCII case-insensitive; `lower` is already lower case.
-bool iequals(std::string_view a, std::string_view lower) noexcept {
-    return std::equal(a.begin(), a.end(), lower.begin(), lower.end(), [](char x, char y) {
-        return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
-    });
-}
-
 // The headers that are more than an HTTP_* var.
 enum class header_kind { other, host, content_length, content_type, transfer_encoding, expect };
 
@@ -38,7 +23,7 @@ header_kind kind_of(std::string_view name) noexcept {
         {"expect", header_kind::expect},
     };
     for (const auto& [lower, kind] : kinds) {
-        if (iequals(name, lower)) {
+        if (iequals_ascii(name, lower)) {
             return kind;
         }
     }
@@ -89,12 +74,12 @@ std::error_code http_head_builder::on_field(std::string_view name, std::string_v
             saw_transfer_encoding_ = true;
             // RFC 9112 6.1: only a final "chunked" frames a request, and an HTTP/1.0
             // message with Transfer-Encoding has faulty framing; we decode nothing else.
-            if (version_ < 11 || !iequals(trim_ows(value), "chunked")) {
+            if (version_ < 11 || !iequals_ascii(trim_ows(value), "chunked")) {
                 return errc::http_unsupported_transfer_encoding;
             }
             break;
         case header_kind::expect:
-            expect_continue_ = version_ >= 11 && iequals(trim_ows(value), "100-continue");
+            expect_continue_ = version_ >= 11 && iequals_ascii(trim_ows(value), "100-continue");
             break;
         case header_kind::other:
             break;

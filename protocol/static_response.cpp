@@ -16,15 +16,6 @@ namespace {
 
 constexpr std::uint64_t max_u64 = std::numeric_limits<std::uint64_t>::max();
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
 // Takes the text up to the next `sep` (or the end) off the front of `s`.
 std::string_view take_until(std::string_view& s, char sep) noexcept {
     const std::size_t at = s.find(sep);
@@ -134,7 +125,7 @@ bool weight_above_zero(std::string_view params) noexcept {
     while (!params.empty()) {
         std::string_view param = take_until(params, ';');
         const std::string_view name = trim_ows(take_until(param, '='));
-        if (iequals(name, "q")) {
+        if (iequals_ascii(name, "q")) {
             return qvalue_above_zero(trim_ows(param));
         }
     }
@@ -170,7 +161,7 @@ struct range_spec {
 // syntax, which all mean: ignore Range. Empty list elements are skipped (RFC 9110 5.6.1.2).
 bool read_single_range(std::string_view value, range_spec& r) noexcept {
     value = trim_ows(value);
-    if (value.size() < 6 || !iequals(value.substr(0, 6), "bytes=")) {
+    if (value.size() < 6 || !iequals_ascii(value.substr(0, 6), "bytes=")) {
         return false;
     }
     value.remove_prefix(6);
@@ -239,7 +230,8 @@ std::string strong_etag(const file_facts& f) {
 bool accepts_coding(std::string_view accept_encoding, std::string_view coding) noexcept {
     // RFC 9110 8.4.1.3: "x-gzip" is "gzip".
     const auto names = [&](std::string_view token) {
-        return iequals(token, coding) || (iequals(coding, "gzip") && iequals(token, "x-gzip"));
+        return iequals_ascii(token, coding) ||
+               (iequals_ascii(coding, "gzip") && iequals_ascii(token, "x-gzip"));
     };
     bool named_yes = false;
     bool named_no = false;

@@ -137,8 +137,13 @@ std::unique_ptr<request_buffers> make_request_buffers(const http_settings& setti
 
 http_connection::~http_connection() {
     if (rx_ && settings_.buffers != nullptr) {
-        rx_->reset();  // closed in the middle of anything: the next taker finds it new
-        settings_.buffers->give_back(std::move(rx_));
+        // Closed in the middle of anything: the next taker must find them new. Should the
+        // reset fail, they are freed instead.
+        try {
+            rx_->reset();
+            settings_.buffers->give_back(std::move(rx_));
+        } catch (...) {
+        }
     }
     if (settings_.open_count != nullptr) {
         settings_.open_count->fetch_sub(1, std::memory_order_relaxed);

@@ -9,18 +9,10 @@
 
 #include <fmt/format.h>
 
+#include "protocol/ascii.hpp"
+
 namespace gantry::server {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 // An address in IPv6 form (IPv4 mapped into ::ffff:0:0/96), and whether it was IPv4.
 std::optional<std::pair<std::array<unsigned char, 16>, bool>> read_address(
@@ -64,7 +56,7 @@ trusted_proxies trusted_proxies::parse(std::string_view list) {
     trusted_proxies t;
     while (!list.empty()) {
         const std::size_t comma = list.find(',');
-        const std::string_view item = trim(list.substr(0, comma));
+        const std::string_view item = protocol::trim_ows(list.substr(0, comma));
         list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
         if (item.empty()) {
             continue;

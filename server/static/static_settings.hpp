@@ -24,8 +24,8 @@ struct static_settings {
     std::vector<std::string> index;  // --static-index: "index.html", tried in order
     std::vector<expires_rule> expires;
     bool gzip_all = false;  // --static-gzip-all: look for FILE.br / FILE.gz beside each file
-    std::vector<std::string>
-        gzip_dirs;  // --static-gzip-dir / --static-gzip-prefix: only under these
+    // --static-gzip-dir / --static-gzip-prefix: only under these
+    std::vector<std::string> gzip_dirs;
     std::vector<std::string> gzip_patterns;  // --static-gzip: regexes of the full path
     std::vector<std::string> safe;           // --static-safe: directories a symlink may lead into
     std::vector<std::string> skip_ext;  // --static-skip-ext: ".py": never served, falls through

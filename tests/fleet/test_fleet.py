@@ -93,7 +93,11 @@ def test_b_rolling_deploy(fleet):
     def deploy(load):
         for h in fleet.hosts:
             done.append(f"{h.name} HUP -> generation {h.reload(signal.SIGHUP)}")
-            time.sleep(0.5)  # a moment of the new generation serving before the next host
+            # The next host only once this one's new generation has answered through nginx.
+            reloaded = time.monotonic()
+            assert load.wait_for(lambda out, name=h.name, t=reloaded: any(
+                o.ok and o.host == name and o.start > t for o in out), 10), \
+                f"{h.name} served nothing through nginx after its reload"
         h = fleet.hosts[0]
         done.append(f"{h.name} USR2 -> generation {h.reload(signal.SIGUSR2)}")
 
